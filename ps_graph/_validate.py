@@ -1,0 +1,71 @@
+"""Small argument checks shared by every config: each error names the parameter, what is
+allowed, what came, and how to fix it."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+
+from .errors import ConfigError
+
+__all__ = ["check_real", "check_int", "check_choice", "check_seed"]
+
+
+def _fail(name: str, allowed: str, value, hint: str = "") -> ConfigError:
+    msg = f"{name} must be {allowed}; got {value!r}."
+    if hint:
+        msg += f" {hint}"
+    return ConfigError(msg)
+
+
+def check_real(
+    name: str,
+    value,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    hint: str = "",
+) -> float:
+    """Return ``value`` as a float after checking it is a finite number in the interval."""
+    lo = "-inf" if low is None else repr(low)
+    hi = "inf" if high is None else repr(high)
+    interval = f"{'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
+    allowed = f"a finite number in {interval}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise _fail(name, allowed, value, hint)
+    v = float(value)
+    if not math.isfinite(v):
+        raise _fail(name, allowed, value, hint)
+    if low is not None and (v < low or (low_open and v == low)):
+        raise _fail(name, allowed, value, hint)
+    if high is not None and (v > high or (high_open and v == high)):
+        raise _fail(name, allowed, value, hint)
+    return v
+
+
+def check_int(name: str, value, low: int | None = None, *, hint: str = "") -> int:
+    """Return ``value`` as an int after checking it is an integer >= ``low``."""
+    allowed = "an integer" + (f" >= {low}" if low is not None else "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise _fail(name, allowed, value, hint)
+    if low is not None and value < low:
+        raise _fail(name, allowed, value, hint)
+    return int(value)
+
+
+def check_choice(name: str, value, choices: Sequence[str], *, hint: str = "") -> str:
+    """Return ``value`` after checking it is one of ``choices``."""
+    if value not in choices:
+        allowed = "one of " + ", ".join(repr(c) for c in choices)
+        raise _fail(name, allowed, value, hint)
+    return value
+
+
+def check_seed(name: str, value) -> int | None:
+    """A seed is None or a non-negative integer (numpy ints are accepted and converted)."""
+    if value is None:
+        return None
+    return check_int(name, value, 0, hint="Pass a non-negative int, or None for fresh entropy.")

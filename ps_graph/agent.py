@@ -1,0 +1,253 @@
+"""PSAgent: the projective-simulation agent on the networkx graph core.
+
+Semantics follow the course's ``PS_agent`` (Briegel & De las Cuevas 2012; Mautner et
+al. 2015), step by step:
+
+1. ``act``: all glow decays, ``g <- (1 - eta) g``; a random walk from the percept clip
+   reaches an action clip; each edge it traversed glows (1, or +1 when accumulating).
+2. ``observe``: every edge learns ``h <- h - gamma (h - h0) + g R``; h never drops below
+   ``h_floor`` (default 1e-6), so negative rewards cannot make it zero or negative.
+3. Glow is reset at every episode start (after ``terminated`` or ``truncated``).
+
+Reflection: with ``num_reflections = n > 0`` every (percept, action) pair carries an
+emotion tag, positive at first; it turns positive when the pair is rewarded (R > 0) and
+negative otherwise. Deliberation re-walks up to n times while the walk ends on a pair
+whose tag is negative; only the final walk glows.
+
+Example
+-------
+>>> import gymnasium as gym
+>>> import ps_graph
+>>> env = gym.make("FrozenLake-v1", is_slippery=False)
+>>> agent = ps_graph.PSAgent.for_env(env, eta_glow_damping=0.04, seed=0)
+>>> result = ps_graph.train(agent, env, episodes=300, seed=0)
+>>> float(result.returns[-100:].mean()) > 0.5
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from . import rules
+from ._validate import check_int, check_real, check_seed
+from .ecm import ECM
+from .errors import ConfigError
+from .percepts import discrete_actions, percept_encoder
+
+__all__ = ["PSConfig", "PSAgent", "percept_clip", "action_clip"]
+
+
+def percept_clip(key: Hashable) -> tuple[str, Hashable]:
+    """Node key of the percept clip for percept key ``key``."""
+    return ("percept", key)
+
+
+def action_clip(action: int) -> tuple[str, int]:
+    """Node key of the action clip for ``action``."""
+    return ("action", action)
+
+
+@dataclass(frozen=True)
+class PSConfig:
+    """Hyperparameters of a PS agent (names as in the PS literature), validated on creation.
+
+    Attributes
+    ----------
+    gamma_damping : float in [0, 1], default 0
+        Forgetting rate: every step ``h <- h - gamma (h - h0)``.
+    eta_glow_damping : float in (0, 1], default 0.1
+        Glow damping: every step ``g <- (1 - eta) g``. 1 rewards only the last decision;
+        small values pass a delayed reward back along the episode.
+    policy : "standard" | "softmax", default "standard"
+        Hopping probabilities ``h / sum h`` or ``softmax(beta_softmax h)``.
+    beta_softmax : float > 0, default 1
+        Inverse temperature of the softmax policy.
+    num_reflections : int >= 0, default 0
+        How often deliberation may re-walk when the chosen pair's emotion is negative.
+    glow : "replace" | "accumulate", default "replace"
+        A traversed edge's glow becomes 1, or grows by 1.
+    h0 : float > 0, default 1
+        Initial h of every edge and the value damping pulls towards.
+    h_floor : float in (0, h0], default 1e-6
+        Lowest h an edge can hold under negative rewards.
+    max_hops : int >= 1, default 10000
+        Walks longer than this raise :class:`~ps_graph.errors.WalkError`.
+    seed : int >= 0 or None
+        Seed of the agent's own numpy Generator (None: fresh entropy).
+    """
+
+    gamma_damping: float = 0.0
+    eta_glow_damping: float = 0.1
+    policy: str = "standard"
+    beta_softmax: float = 1.0
+    num_reflections: int = 0
+    glow: str = "replace"
+    h0: float = 1.0
+    h_floor: float = rules.DEFAULT_H_FLOOR
+    max_hops: int = 10_000
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        # Building a throwaway ECM validates the ECM-level parameters with one set of checks.
+        ECM(**self.ecm_kwargs())
+        check_int("num_reflections", self.num_reflections, 0, hint="0 disables reflection.")
+        object.__setattr__(self, "seed", check_seed("seed", self.seed))
+        for name in ("gamma_damping", "eta_glow_damping", "beta_softmax", "h0", "h_floor"):
+            object.__setattr__(self, name, check_real(name, getattr(self, name)))
+
+    def ecm_kwargs(self) -> dict[str, Any]:
+        """The parameters that configure the agent's :class:`ECM`."""
+        return {
+            "gamma_damping": self.gamma_damping,
+            "eta_glow_damping": self.eta_glow_damping,
+            "glow": self.glow,
+            "policy": self.policy,
+            "beta_softmax": self.beta_softmax,
+            "h0": self.h0,
+            "h_floor": self.h_floor,
+            "max_hops": self.max_hops,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _hashable_observation(obs: object) -> Hashable:
+    """Percept key when no observation space is given: arrays become tuples of ints."""
+    if isinstance(obs, np.ndarray):
+        return tuple(int(x) for x in obs.ravel())
+    if isinstance(obs, np.integer):
+        return int(obs)
+    try:
+        hash(obs)
+    except TypeError:
+        raise ConfigError(
+            f"observation {obs!r} is not hashable and no observation space was given; "
+            "create the agent with PSAgent.for_env(env) so observations can be encoded."
+        ) from None
+    return obs
+
+
+class PSAgent:
+    """Projective-simulation agent whose memory is an :class:`~ps_graph.ECM` graph.
+
+    Parameters
+    ----------
+    actions : int or gymnasium.spaces.Discrete
+        The number of actions (0 .. n-1) or the env's Discrete action space.
+    observation_space : gymnasium.spaces.Space, optional
+        Used to turn observations into percept keys (:func:`ps_graph.percepts.percept_encoder`);
+        without it, observations must be hashable (numpy arrays become tuples).
+    config : PSConfig, optional
+        Hyperparameters; alternatively pass them as keywords (see :class:`PSConfig`).
+    rng : numpy.random.Generator, optional
+        Use this Generator instead of one seeded from ``config.seed``.
+
+    The agent speaks the :class:`~ps_graph.training.Agent` protocol: ``act`` and ``observe``.
+    """
+
+    def __init__(
+        self,
+        actions: int | spaces.Discrete,
+        observation_space: spaces.Space | None = None,
+        *,
+        config: PSConfig | None = None,
+        rng: np.random.Generator | None = None,
+        **hyperparameters: Any,
+    ) -> None:
+        if config is not None and hyperparameters:
+            raise ConfigError("pass hyperparameters either as config=PSConfig(...) or as keywords, not both.")
+        if config is None:
+            try:
+                config = PSConfig(**hyperparameters)
+            except TypeError:
+                allowed = ", ".join(f.name for f in dataclasses.fields(PSConfig))
+                unknown = sorted(set(hyperparameters) - {f.name for f in dataclasses.fields(PSConfig)})
+                raise ConfigError(f"unknown PS hyperparameter(s) {unknown}; allowed: {allowed}.") from None
+        self.config = config
+        if isinstance(actions, spaces.Space):
+            self.actions = discrete_actions(actions)
+        else:
+            self.actions = list(range(check_int("actions", actions, 1, hint="Give the number of actions.")))
+        self.encode = percept_encoder(observation_space) if observation_space is not None else _hashable_observation
+        self.rng = rng if rng is not None else np.random.default_rng(config.seed)
+        self.ecm = ECM(**config.ecm_kwargs())
+        self._action_clips = [action_clip(a) for a in self.actions]
+        for clip, a in zip(self._action_clips, self.actions):
+            self.ecm.add_action(clip, label=str(a))
+        self.emotions: dict[tuple[Hashable, Hashable], bool] = {}
+        self._pending: tuple[Hashable, Hashable] | None = None  # (percept, action) awaiting its reward
+
+    @classmethod
+    def for_env(cls, env, **hyperparameters: Any) -> PSAgent:
+        """An agent for ``env``'s (Discrete) action space and observation space."""
+        return cls(env.action_space, env.observation_space, **hyperparameters)
+
+    # ------------------------------------------------------------------ protocol
+    def percept(self, observation: object) -> Hashable:
+        """The percept clip of ``observation``, created (and wired) on first sight."""
+        clip = percept_clip(self.encode(observation))
+        if clip not in self.ecm:
+            self.ecm.add_percept(clip, label=str(clip[1]))
+            self.ecm.connect(clip, self._action_clips)
+        return clip
+
+    def act(self, observation: object, explore: bool = True) -> int:
+        """Deliberate on ``observation`` and return an action.
+
+        With ``explore=False`` return the most probable action (exact, through hidden
+        layers; ties go to the first action) and change nothing.
+        """
+        if not explore:
+            return self.greedy_action(observation)
+        ecm = self.ecm
+        clip = self.percept(observation)
+        ecm.decay_glow()
+        path = ecm.walk(clip, self.rng)
+        for _ in range(self.config.num_reflections):
+            if self.emotions.get((clip, path[-1]), True):
+                break
+            path = ecm.walk(clip, self.rng)
+        ecm.excite(path)
+        self._pending = (clip, path[-1])
+        return path[-1][1]
+
+    def greedy_action(self, observation: object) -> int:
+        """The most probable action for ``observation``; unseen percepts give the first action."""
+        clip = percept_clip(self.encode(observation))
+        if clip not in self.ecm:
+            return self.actions[0]
+        probs = self.ecm.action_probabilities(clip)
+        return max(probs, key=probs.__getitem__)[1]
+
+    def observe(self, reward: float, next_observation: object, terminated: bool, truncated: bool) -> None:
+        """Learn from ``reward`` (every edge: damping plus glow times reward); glow resets
+        when the episode ends. Does nothing after an ``act(..., explore=False)``."""
+        if self._pending is None:
+            return
+        self.ecm.learn(reward)  # validates the reward before anything changes
+        if self.config.num_reflections:
+            self.emotions[self._pending] = float(reward) > 0
+        self._pending = None
+        if terminated or truncated:
+            self.ecm.reset_glow()
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def graph(self):
+        """The ECM as an up-to-date networkx DiGraph (see :attr:`ECM.graph`)."""
+        return self.ecm.graph
+
+    def h_values(self, observation: object) -> dict[int, float]:
+        """Current h-values of the edges from ``observation``'s percept clip, by target."""
+        return {t[1]: h for t, h in self.ecm.out_h(percept_clip(self.encode(observation))).items()}
+
+    def __repr__(self) -> str:
+        return f"PSAgent({self.config}, {self.ecm})"

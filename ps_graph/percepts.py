@@ -1,0 +1,69 @@
+"""Observations to percept keys, and Discrete action spaces to action lists.
+
+A percept key is a hashable plain-Python value: an ``int`` for a Discrete observation, a
+tuple of ints for MultiDiscrete / MultiBinary, and a tuple of the parts' keys for Tuple
+and Dict spaces (Dict in the space's key order). Continuous (Box) observations have no
+finite set of percepts; discretize them first.
+
+>>> from gymnasium import spaces
+>>> encode = percept_encoder(spaces.Tuple((spaces.Discrete(3), spaces.MultiDiscrete([2, 2]))))
+>>> encode((2, [1, 0]))
+(2, (1, 0))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+
+import numpy as np
+from gymnasium import spaces
+
+from .errors import UnsupportedSpaceError
+
+__all__ = ["percept_encoder", "discrete_actions"]
+
+_BOX_HINT = (
+    "Projective simulation needs a finite set of percepts: discretize the observations first, "
+    "e.g. env = gymnasium.wrappers.DiscretizeObservation(env, bins=10)."
+)
+
+
+def _ints(obs) -> tuple[int, ...]:
+    return tuple(int(x) for x in np.asarray(obs).ravel())
+
+
+def percept_encoder(space: spaces.Space) -> Callable[[object], Hashable]:
+    """Return a function that maps an observation of ``space`` to its percept key.
+
+    Supported: Discrete, MultiDiscrete, MultiBinary, and Tuple / Dict spaces built from
+    them. Anything else raises :class:`~ps_graph.errors.UnsupportedSpaceError` that says
+    how to make the observations discrete.
+    """
+    if isinstance(space, spaces.Discrete):
+        return int
+    if isinstance(space, (spaces.MultiDiscrete, spaces.MultiBinary)):
+        return _ints
+    if isinstance(space, spaces.Tuple):
+        parts = [percept_encoder(s) for s in space.spaces]
+        return lambda obs: tuple(f(o) for f, o in zip(parts, obs))
+    if isinstance(space, spaces.Dict):
+        keyed = [(k, percept_encoder(s)) for k, s in space.spaces.items()]
+        return lambda obs: tuple(f(obs[k]) for k, f in keyed)
+    if isinstance(space, spaces.Box):
+        raise UnsupportedSpaceError(f"observation space {space} is continuous (Box). {_BOX_HINT}")
+    raise UnsupportedSpaceError(
+        f"observation space {space} ({type(space).__name__}) is not supported; expected Discrete, "
+        f"MultiDiscrete, MultiBinary, or a Tuple/Dict of those. {_BOX_HINT}"
+    )
+
+
+def discrete_actions(space: spaces.Space) -> list[int]:
+    """The actions of a Discrete space as plain ints (honouring ``start``)."""
+    if not isinstance(space, spaces.Discrete):
+        raise UnsupportedSpaceError(
+            f"action space {space} ({type(space).__name__}) is not supported; these agents choose among "
+            "a finite set of actions and need a gymnasium.spaces.Discrete action space. "
+            "For continuous actions use gymnasium.wrappers.DiscretizeAction(env, bins=...)."
+        )
+    start = int(space.start)
+    return list(range(start, start + int(space.n)))

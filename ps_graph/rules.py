@@ -1,0 +1,167 @@
+"""The PS update math, in one place.
+
+Every core of ps_graph (the networkx graph core in :mod:`ps_graph.ecm`, the matrix fast
+path) calls these small pure functions; nothing else re-implements the equations.
+Each function accepts a Python float or a numpy array (element-wise), except where the
+docstring says it works on one row of out-edges.
+
+The model (Briegel & De las Cuevas 2012; Mautner et al. 2015), per agent step t:
+
+* deliberation hops from clip i to clip j with probability
+  ``P(i, j) = h_ij / sum_k h_ik`` ("standard") or ``softmax(beta h_i.)_j`` ("softmax");
+* every glow value decays, ``g <- (1 - eta) g``, then each traversed edge glows:
+  ``g <- 1`` ("replace") or ``g <- g + 1`` ("accumulate");
+* after the reward R, every edge learns ``h <- h - gamma (h - h0) + g R``.
+
+Lazy cores apply k steps of damping or glow decay at once through the closed forms
+:func:`damp` and :func:`decay_glow`.
+
+Examples
+--------
+>>> damp(3.0, gamma_damping=0.5)           # 3 - 0.5 * (3 - 1)
+2.0
+>>> damp(3.0, gamma_damping=0.5, steps=2)  # 1 + 0.5**2 * (3 - 1)
+1.5
+>>> decay_glow(1.0, eta_glow_damping=0.5, steps=3)
+0.125
+>>> hopping_probabilities([1.0, 3.0])
+[0.25, 0.75]
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import accumulate
+from collections.abc import Sequence
+from typing import TypeVar
+
+import numpy as np
+
+__all__ = [
+    "POLICIES",
+    "GLOW_MODES",
+    "DEFAULT_H_FLOOR",
+    "damp",
+    "decay_glow",
+    "reward_step",
+    "learn_step",
+    "floor_h",
+    "glow_after_traversal",
+    "softmax_weights",
+    "hopping_weights",
+    "hopping_probabilities",
+    "sample_index",
+]
+
+POLICIES = ("standard", "softmax")
+GLOW_MODES = ("replace", "accumulate")
+
+#: Lowest h-value an edge can hold. A negative reward that would push h to or below
+#: zero leaves it here instead, so "standard" hopping probabilities stay defined.
+DEFAULT_H_FLOOR = 1e-6
+
+Value = TypeVar("Value", float, np.ndarray)
+
+
+def damp(h: Value, gamma_damping: float, h0: float = 1.0, steps: int = 1) -> Value:
+    """Damping (forgetting) applied ``steps`` times.
+
+    One step is ``h <- h - gamma (h - h0)``; k steps in closed form are
+    ``h <- h0 + (1 - gamma)**k (h - h0)``.
+    """
+    if steps == 0 or gamma_damping == 0.0:
+        return h
+    return h0 + (1.0 - gamma_damping) ** steps * (h - h0)
+
+
+def decay_glow(g: Value, eta_glow_damping: float, steps: int = 1) -> Value:
+    """Glow decay applied ``steps`` times: ``g <- (1 - eta)**k g``."""
+    if steps == 0:
+        return g
+    return (1.0 - eta_glow_damping) ** steps * g
+
+
+def reward_step(h: Value, g: Value, reward: float) -> Value:
+    """The reward term of learning: ``h <- h + g R``."""
+    return h + g * reward
+
+
+def floor_h(h: Value, h_floor: float = DEFAULT_H_FLOOR) -> Value:
+    """Keep h at or above ``h_floor`` (negative rewards never make h <= 0)."""
+    if isinstance(h, np.ndarray):
+        return np.maximum(h, h_floor)
+    return h if h >= h_floor else h_floor
+
+
+def learn_step(
+    h: Value,
+    g: Value,
+    reward: float,
+    gamma_damping: float,
+    h0: float = 1.0,
+    h_floor: float = DEFAULT_H_FLOOR,
+) -> Value:
+    """One full learning step of an edge: ``h <- max(h - gamma (h - h0) + g R, h_floor)``.
+
+    >>> learn_step(2.0, 0.5, reward=1.0, gamma_damping=0.1)   # 2 - 0.1 * 1 + 0.5
+    2.4
+    """
+    return floor_h(reward_step(damp(h, gamma_damping, h0), g, reward), h_floor)
+
+
+def glow_after_traversal(g: Value, glow: str = "replace") -> Value:
+    """Glow of an edge just traversed: 1 ("replace") or ``g + 1`` ("accumulate")."""
+    if glow == "replace":
+        return 1.0 if not isinstance(g, np.ndarray) else np.ones_like(g)
+    return g + 1.0
+
+
+def softmax_weights(h, beta_softmax: float):
+    """Unnormalized, overflow-free softmax weights ``exp(beta (h_j - max_k h_k))``.
+
+    Works on a sequence of floats (returns a list) or on an array (along the last axis).
+    """
+    if isinstance(h, np.ndarray):
+        return np.exp(beta_softmax * (h - h.max(axis=-1, keepdims=True)))
+    top = max(h)
+    return [math.exp(beta_softmax * (x - top)) for x in h]
+
+
+def hopping_weights(h, policy: str = "standard", beta_softmax: float = 1.0):
+    """Unnormalized hopping weights of one clip's out-edges (``h`` itself for "standard")."""
+    if policy == "standard":
+        return h
+    return softmax_weights(h, beta_softmax)
+
+
+def hopping_probabilities(h, policy: str = "standard", beta_softmax: float = 1.0):
+    """Hopping probabilities of one clip's out-edges, ``w_j / sum_k w_k``.
+
+    >>> hopping_probabilities([0.0, 0.0], policy="softmax")
+    [0.5, 0.5]
+    """
+    w = hopping_weights(h, policy, beta_softmax)
+    if isinstance(w, np.ndarray):
+        return w / w.sum(axis=-1, keepdims=True)
+    total = sum(w)
+    return [x / total for x in w]
+
+
+def sample_index(weights: Sequence[float] | np.ndarray, u: float) -> int:
+    """Inverse-CDF sampling: the first index j with ``u * sum(w) < w_0 + ... + w_j``.
+
+    ``u`` is one uniform draw in [0, 1), so every core consumes exactly one random
+    number per hop and cores given the same stream choose the same clips.
+
+    >>> sample_index([1.0, 1.0, 2.0], 0.49)
+    1
+    """
+    if isinstance(weights, np.ndarray):
+        cdf = np.cumsum(weights)
+        return min(int(np.searchsorted(cdf, u * cdf[-1], side="right")), len(cdf) - 1)
+    cdf = list(accumulate(weights))  # sequential sums, as np.cumsum
+    target = u * cdf[-1]
+    for j, c in enumerate(cdf):
+        if target < c:
+            return j
+    return len(cdf) - 1  # u * total rounded up to total: the last edge

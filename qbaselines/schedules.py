@@ -1,0 +1,39 @@
+"""Exploration schedules: epsilon as a function of progress (episodes or steps).
+
+>>> linear_schedule(1.0, 0.1, 10)(5)
+0.55
+>>> round(exponential_schedule(1.0, 0.0, 10)(10), 4)   # e^-1
+0.3679
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+__all__ = ["linear_schedule", "exponential_schedule", "make_schedule", "SCHEDULES"]
+
+SCHEDULES = ("constant", "linear", "exponential")
+
+
+def linear_schedule(initial: float, final: float, duration: float) -> Callable[[float], float]:
+    """Straight line from ``initial`` at t=0 to ``final`` at t=duration, then constant."""
+    if duration <= 0:
+        return lambda t: final
+    return lambda t: initial + (final - initial) * min(t / duration, 1.0)
+
+
+def exponential_schedule(initial: float, final: float, decay: float) -> Callable[[float], float]:
+    """``final + (initial - final) * exp(-t / decay)``: the course's smooth decay."""
+    if decay <= 0:
+        return lambda t: final
+    return lambda t: final + (initial - final) * math.exp(-t / decay)
+
+
+def make_schedule(kind: str, initial: float, final: float, duration: float) -> Callable[[float], float]:
+    """The schedule named ``kind`` ("constant" keeps ``initial``)."""
+    if kind == "constant":
+        return lambda t: initial
+    if kind == "linear":
+        return linear_schedule(initial, final, duration)
+    return exponential_schedule(initial, final, duration)
