@@ -10,15 +10,20 @@ Updates are lazy (DESIGN contract 3). Damping touches every edge every step, and
 decays every step; instead of doing that work, the ECM keeps two clocks and remembers
 when each value was last brought up to date:
 
-* the h-values of a clip's out-edges are current as of ``_h_stamp[clip]`` learning
-  steps; reading them applies the missing damping steps in closed form
-  (:func:`ps_graph.rules.damp`);
-* only edges that still glow are kept in ``_glowing`` with the glow step at which their
-  stored glow was current (:func:`ps_graph.rules.decay_glow` brings it forward).
+* every clip that has out-edges owns a compact row (its targets, their h-values in a
+  contiguous ``array('d')``, the learning step they are current at, its visits); reading
+  a row applies the damping steps it missed in closed form (:func:`ps_graph.rules.damp`),
+  and a positive reward is back-dated onto a stored value
+  (:func:`ps_graph.rules.backdated_reward_step`) so the other edges stay lazy;
+* only edges that still glow are kept in ``_glowing``, each with its glow and the glow
+  step at which it was current (:func:`ps_graph.rules.decay_glow` brings it forward).
 
-A step therefore costs O(out-edges of the clips walked + edges still glowing). Glow that
-has decayed to exactly zero (``eta_glow_damping = 1``, or float underflow after some
-10^4 steps) leaves the glowing set, so it stays bounded on long episodes.
+A step therefore costs O(out-edges of the clips walked + edges still glowing) and touches
+little memory, so it does not slow down as the ECM grows. Glow that has decayed to
+exactly zero (``eta_glow_damping = 1``, or float underflow after some 10^4 steps) leaves
+the glowing set, so it stays bounded on long episodes. The networkx graph holds the
+clips and edges at all times; its ``h``, ``glow`` and ``visits`` attributes are written
+when it is read through :attr:`ECM.graph`.
 
 Example
 -------
@@ -36,6 +41,7 @@ True
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Hashable, Iterable
 
 import networkx as nx
@@ -48,6 +54,32 @@ from .errors import ConfigError, RewardError, WalkError
 __all__ = ["ECM", "KINDS"]
 
 KINDS = ("percept", "action", "hidden")
+
+# A positive reward is back-dated (rules.backdated_reward_step) onto a stored value only
+# while (1 - gamma)**k >= this; older values are brought up to date first.
+_MIN_BACKDATE_FACTOR = 1e-12
+
+
+
+class _Row:
+    """The out-edges of one clip: targets, h-values (current at learning step ``stamp``),
+    and the clip's visit count."""
+
+    __slots__ = ("targets", "h", "stamp", "visits", "index")
+
+    def __init__(self, stamp: int) -> None:
+        self.targets: list[Hashable] = []
+        self.h = array("d")
+        self.stamp = stamp
+        self.visits = 0
+        self.index: dict[Hashable, int] | None = None  # built for clips with many targets
+
+    def position(self, target: Hashable) -> int:
+        if self.index is None:
+            if len(self.targets) <= 16:
+                return self.targets.index(target)
+            self.index = {t: j for j, t in enumerate(self.targets)}
+        return self.index[target]
 
 
 class ECM:
@@ -100,13 +132,18 @@ class ECM:
             hint="The floor must be positive and not above h0.",
         )
         self.max_hops = check_int("max_hops", max_hops, 1)
+        if 0.0 < self.gamma_damping < 1.0:
+            self._max_backdate = int(min(math.log(_MIN_BACKDATE_FACTOR) / math.log1p(-self.gamma_damping), 2**62))
+        else:  # no damping: nothing to back-date; full damping: never back-date
+            self._max_backdate = 2**62 if self.gamma_damping == 0.0 else -1
         self._g = nx.DiGraph()
-        self._succ = self._g._succ  # adjacency dicts, read on the hot path
         self._node = self._g._node
+        self._rows: dict[Hashable, _Row] = {}  # clips that can have out-edges
+        self._actions: dict[Hashable, int] = {}  # action clip -> visits
         self._clock = 0  # learning steps applied
         self._glow_clock = 0  # glow decays applied
-        self._h_stamp: dict[Hashable, int] = {}
-        self._glowing: dict[tuple[Hashable, Hashable], int] = {}
+        # edge -> [glow, glow step it was current at, source row, position in the row]
+        self._glowing: dict[tuple[Hashable, Hashable], list] = {}
         self._action_layer = 1
 
     # ------------------------------------------------------------------ building
@@ -120,7 +157,10 @@ class ECM:
                 )
             return
         self._g.add_node(clip, kind=kind, layer=layer, label=str(clip) if label is None else str(label), visits=0)
-        self._h_stamp[clip] = self._clock
+        if kind == "action":
+            self._actions[clip] = 0
+        else:
+            self._rows[clip] = _Row(self._clock)
 
     def add_percept(self, clip: Hashable, label: str | None = None) -> None:
         """Add a percept clip (layer 0). Adding an existing clip again does nothing."""
@@ -136,33 +176,37 @@ class ECM:
         self._add_clip(clip, "hidden", layer, label)
         if layer >= self._action_layer:
             self._action_layer = layer + 1
-            for node in self._node.values():
-                if node["kind"] == "action":
-                    node["layer"] = self._action_layer
+            for action in self._actions:
+                self._node[action]["layer"] = self._action_layer
 
     def add_edge(self, source: Hashable, target: Hashable, h: float | None = None) -> None:
-        """Add the edge ``source -> target`` with ``h`` (default ``h0``) and no glow."""
+        """Add the edge ``source -> target`` with ``h`` (default ``h0``) and no glow;
+        on an existing edge, set its h."""
         for clip in (source, target):
             if clip not in self._node:
                 raise ConfigError(f"clip {clip!r} is not in the ECM; add it with add_percept/add_action/add_hidden first.")
-        if self._node[source]["kind"] == "action":
+        if source in self._actions:
             raise ConfigError(f"action clip {source!r} cannot have out-edges: walks end at actions.")
         if self._node[target]["kind"] == "percept":
             raise ConfigError(f"percept clip {target!r} cannot be an edge target: walks start at percepts.")
         if source == target:
             raise ConfigError(f"self-loop on {source!r}: a clip cannot hop to itself.")
         value = self.h0 if h is None else check_real("h", h, self.h_floor, hint=f"h must be >= h_floor={self.h_floor}.")
-        self._sync(source)
-        if target in self._succ[source]:
-            self._succ[source][target]["h"] = value
-        else:
-            self._g.add_edge(source, target, h=value, glow=0.0)
+        row = self._rows[source]
+        self._sync(row)
+        if self._g.has_edge(source, target):
+            row.h[row.position(target)] = value
+            return
+        row.targets.append(target)
+        row.h.append(value)
+        if row.index is not None:
+            row.index[target] = len(row.targets) - 1
+        self._g.add_edge(source, target, h=value, glow=0.0)
 
     def connect(self, source: Hashable, targets: Iterable[Hashable]) -> None:
         """Add an edge with ``h0`` from ``source`` to each target that it lacks."""
-        succ = self._succ.get(source, {})
         for target in targets:
-            if target not in succ:
+            if not self._g.has_edge(source, target):
                 self.add_edge(source, target)
 
     # ------------------------------------------------------------------ reading
@@ -187,64 +231,83 @@ class ECM:
     def num_edges(self) -> int:
         return self._g.number_of_edges()
 
-    def _sync(self, clip: Hashable, to: int | None = None) -> None:
-        """Apply the damping steps that ``clip``'s out-edges missed (closed form)."""
+    def _sync(self, row: _Row, to: int | None = None) -> None:
+        """Apply the damping steps that ``row`` missed (closed form)."""
         to = self._clock if to is None else to
-        steps = to - self._h_stamp.get(clip, to)
+        steps = to - row.stamp
         if steps and self.gamma_damping:
-            gamma, h0 = self.gamma_damping, self.h0
-            for data in self._succ[clip].values():
-                data["h"] = rules.damp(data["h"], gamma, h0, steps)
-        self._h_stamp[clip] = to
+            gamma, h0, h = self.gamma_damping, self.h0, row.h
+            for j in range(len(h)):
+                h[j] = rules.damp(h[j], gamma, h0, steps)
+        row.stamp = to
 
     def _current_glow(self, edge: tuple[Hashable, Hashable]) -> float:
-        stamp = self._glowing.get(edge)
-        if stamp is None:
+        entry = self._glowing.get(edge)
+        if entry is None:
             return 0.0
-        stored = self._succ[edge[0]][edge[1]]["glow"]
-        return rules.decay_glow(stored, self.eta_glow_damping, self._glow_clock - stamp)
+        return rules.decay_glow(entry[0], self.eta_glow_damping, self._glow_clock - entry[1])
 
-    def _require_edge(self, source: Hashable, target: Hashable) -> None:
-        if source not in self._succ or target not in self._succ[source]:
+    def _row_of(self, source: Hashable, target: Hashable | None = None) -> _Row:
+        row = self._rows.get(source)
+        if row is None:
+            if source in self._actions:
+                row = _Row(self._clock)  # actions have no out-edges
+            else:
+                raise KeyError(f"clip {source!r} is not in the ECM")
+        if target is not None and not self._g.has_edge(source, target):
             raise KeyError(f"no edge {source!r} -> {target!r} in the ECM")
+        self._sync(row)
+        return row
 
     def h(self, source: Hashable, target: Hashable) -> float:
         """The current h-value of an edge."""
-        self._require_edge(source, target)
-        self._sync(source)
-        return self._succ[source][target]["h"]
+        row = self._row_of(source, target)
+        return row.h[row.position(target)]
 
     def glow(self, source: Hashable, target: Hashable) -> float:
         """The current glow of an edge."""
-        self._require_edge(source, target)
+        self._row_of(source, target)
         return self._current_glow((source, target))
 
     def out_h(self, clip: Hashable) -> dict[Hashable, float]:
         """Current h-values of ``clip``'s out-edges, by target clip."""
-        self._sync(clip)
-        return {t: d["h"] for t, d in self._succ[clip].items()}
+        row = self._row_of(clip)
+        return dict(zip(row.targets, row.h))
 
     def probabilities(self, clip: Hashable) -> dict[Hashable, float]:
         """Hopping probabilities from ``clip`` to each of its targets."""
-        h = self.out_h(clip)
-        if not h:
+        row = self._row_of(clip)
+        if not row.targets:
             return {}
-        p = rules.hopping_probabilities(list(h.values()), self.policy, self.beta_softmax)
-        return dict(zip(h, p))
+        return dict(zip(row.targets, rules.hopping_probabilities(list(row.h), self.policy, self.beta_softmax)))
+
+    def visits(self, clip: Hashable) -> int:
+        """How many committed walks (:meth:`excite`) passed through ``clip``."""
+        if clip in self._actions:
+            return self._actions[clip]
+        return self._rows[clip].visits
 
     @property
     def graph(self) -> nx.DiGraph:
-        """The networkx graph, with every h and glow brought up to date first.
+        """The networkx graph, with every h, glow and visit count brought up to date first.
 
-        This is the live graph: read it with any networkx function or exporter. Change
-        clips and edges through the ECM's methods so its bookkeeping stays right.
+        This is the live graph (O(edges) to refresh): read it with any networkx function or
+        exporter, and read it again after more learning to see the new values. Change clips
+        and edges through the ECM's methods so its bookkeeping stays right.
         """
-        for clip in self._node:
-            self._sync(clip)
-        for edge, stamp in list(self._glowing.items()):
-            data = self._succ[edge[0]][edge[1]]
-            data["glow"] = rules.decay_glow(data["glow"], self.eta_glow_damping, self._glow_clock - stamp)
-            self._glowing[edge] = self._glow_clock
+        succ, node = self._g._succ, self._node
+        for clip, row in self._rows.items():
+            self._sync(row)
+            out = succ[clip]
+            for target, h in zip(row.targets, row.h):
+                data = out[target]
+                data["h"] = h
+                data["glow"] = 0.0
+            node[clip]["visits"] = row.visits
+        for action, visits in self._actions.items():
+            node[action]["visits"] = visits
+        for edge in self._glowing:
+            succ[edge[0]][edge[1]]["glow"] = self._current_glow(edge)
         return self._g
 
     # ------------------------------------------------------------------ deliberation
@@ -256,30 +319,28 @@ class ECM:
         out-edges or after ``max_hops`` hops. The walk changes no value: pass the path to
         :meth:`excite` to make its edges glow.
         """
-        node = self._node.get(start)
-        if node is None:
+        rows, actions = self._rows, self._actions
+        row = rows.get(start)
+        if row is None:
+            if start in actions:
+                raise WalkError(f"walks start at a percept or hidden clip; {start!r} is an action clip.")
             raise KeyError(f"clip {start!r} is not in the ECM")
-        if node["kind"] == "action":
-            raise WalkError(f"walks start at a percept or hidden clip; {start!r} is an action clip.")
-        succ, nodes, stamps = self._succ, self._node, self._h_stamp
         policy, beta, clock = self.policy, self.beta_softmax, self._clock
         path = [start]
-        clip = start
         for _ in range(self.max_hops):
-            out = succ[clip]
-            if not out:
+            if row.stamp != clock:
+                self._sync(row)
+            if not row.targets:
                 raise WalkError(
-                    f"clip {clip!r} has no out-edges, so the walk from {start!r} cannot reach an action. "
+                    f"clip {path[-1]!r} has no out-edges, so the walk from {start!r} cannot reach an action. "
                     "Connect it to actions or hidden clips (ECM.connect)."
                 )
-            if stamps.get(clip, clock) != clock:
-                self._sync(clip)
-            weights = rules.hopping_weights([d["h"] for d in out.values()], policy, beta)
-            j = rules.sample_index(weights, rng.random())
-            clip = next(iter(out)) if j == 0 else list(out)[j]
+            j = rules.sample_index(rules.hopping_weights(row.h, policy, beta), rng.random())
+            clip = row.targets[j]
             path.append(clip)
-            if nodes[clip]["kind"] == "action":
+            if clip in actions:
                 return path
+            row = rows[clip]
         raise WalkError(
             f"the walk from {start!r} did not reach an action clip within max_hops={self.max_hops} hops; "
             "the ECM may have cycles among hidden clips with little weight towards actions. "
@@ -294,7 +355,7 @@ class ECM:
         """
         if start not in self._node:
             raise KeyError(f"clip {start!r} is not in the ECM")
-        if self._node[start]["kind"] == "action":
+        if start in self._actions:
             return {start: 1.0}
         transient: list[Hashable] = [start]
         index = {start: 0}
@@ -308,7 +369,7 @@ class ECM:
                 raise WalkError(f"clip {clip!r} (reachable from {start!r}) has no out-edges, so no action is reached from it.")
             rows.append(probs)
             for target in probs:
-                if self._node[target]["kind"] == "action":
+                if target in self._actions:
                     actions.setdefault(target, len(actions))
                 elif target not in index:
                     index[target] = len(transient)
@@ -325,7 +386,7 @@ class ECM:
                 else:
                     q[i, index[target]] += p
         try:
-            b = np.linalg.solve(np.eye(len(transient)) - q, r[:, :])
+            b = np.linalg.solve(np.eye(len(transient)) - q, r)
         except np.linalg.LinAlgError:
             b = None
         if b is None or not np.all(np.isfinite(b)) or not math.isclose(float(b[0].sum()), 1.0, abs_tol=1e-9):
@@ -342,47 +403,47 @@ class ECM:
 
     def excite(self, path: list[Hashable]) -> None:
         """Mark a walk: each traversed edge glows, each clip on it gains a visit."""
-        nodes, succ, glowing = self._node, self._succ, self._glowing
-        now = self._glow_clock
-        for clip in path:
-            nodes[clip]["visits"] += 1
+        rows, glowing = self._rows, self._glowing
+        now, mode = self._glow_clock, self.glow_mode
         for source, target in zip(path, path[1:]):
+            row = rows[source]
+            row.visits += 1
             edge = (source, target)
-            current = self._current_glow(edge) if self.glow_mode == "accumulate" else 0.0
-            succ[source][target]["glow"] = rules.glow_after_traversal(current, self.glow_mode)
-            glowing[edge] = now
+            current = self._current_glow(edge) if mode == "accumulate" else 0.0
+            glowing[edge] = [rules.glow_after_traversal(current, mode), now, row, row.position(target)]
+        self._actions[path[-1]] += 1
 
     def learn(self, reward: float) -> None:
         """One learning step on every edge: ``h <- h - gamma (h - h0) + g R`` (floored).
 
-        Costs O(1) plus O(out-edges of the glowing edges' sources) when ``reward != 0``.
+        Costs O(1), plus O(edges still glowing) when ``reward != 0``.
         """
         reward = float(reward)
         if not math.isfinite(reward):
             raise RewardError(f"reward must be a finite number; got {reward!r}. Check the environment or reward wrapper.")
         new_clock = self._clock + 1
         if reward != 0.0 and self._glowing:
-            eta, now = self.eta_glow_damping, self._glow_clock
-            succ, floor = self._succ, self.h_floor
+            eta, now, gamma = self.eta_glow_damping, self._glow_clock, self.gamma_damping
+            floor, max_backdate = self.h_floor, self._max_backdate
             dead = []
-            for edge, stamp in self._glowing.items():
-                data = succ[edge[0]][edge[1]]
-                g = rules.decay_glow(data["glow"], eta, now - stamp)
+            for edge, (glow, stamp, row, j) in self._glowing.items():
+                g = rules.decay_glow(glow, eta, now - stamp)
                 if g == 0.0:
                     dead.append(edge)
                     continue
-                self._sync(edge[0], to=new_clock)
-                data["h"] = rules.floor_h(rules.reward_step(data["h"], g, reward), floor)
+                behind = new_clock - row.stamp
+                if reward > 0.0 and behind <= max_backdate:
+                    # leave the siblings lazy: reward the stored value, back-dated
+                    row.h[j] = rules.backdated_reward_step(row.h[j], g, reward, gamma, behind)
+                else:  # the floor needs the current value
+                    self._sync(row, to=new_clock)
+                    row.h[j] = rules.floor_h(rules.reward_step(row.h[j], g, reward), floor)
             for edge in dead:
-                self._succ[edge[0]][edge[1]]["glow"] = 0.0
                 del self._glowing[edge]
         self._clock = new_clock
 
     def reset_glow(self) -> None:
         """Set every glow to zero (done at every episode start)."""
-        succ = self._succ
-        for source, target in self._glowing:
-            succ[source][target]["glow"] = 0.0
         self._glowing.clear()
 
     def __repr__(self) -> str:

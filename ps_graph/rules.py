@@ -44,6 +44,7 @@ __all__ = [
     "damp",
     "decay_glow",
     "reward_step",
+    "backdated_reward_step",
     "learn_step",
     "floor_h",
     "glow_after_traversal",
@@ -84,6 +85,23 @@ def decay_glow(g: Value, eta_glow_damping: float, steps: int = 1) -> Value:
 def reward_step(h: Value, g: Value, reward: float) -> Value:
     """The reward term of learning: ``h <- h + g R``."""
     return h + g * reward
+
+
+def backdated_reward_step(h: Value, g: Value, reward: float, gamma_damping: float, steps: int) -> Value:
+    """The reward step applied to a value last brought up to date ``steps`` damping steps ago.
+
+    Damping is linear, so adding ``g R`` now equals adding ``g R (1 - gamma)**-steps`` to the
+    stored value and damping it afterwards:
+    ``damp(backdated_reward_step(h, g, R, gamma, k), gamma, steps=k) == damp(h, gamma, steps=k) + g R``.
+    Lazy cores use it to reward one edge without bringing its siblings up to date.
+
+    >>> h = backdated_reward_step(3.0, 1.0, 2.0, gamma_damping=0.5, steps=1)
+    >>> damp(h, 0.5), damp(3.0, 0.5) + 2.0
+    (4.0, 4.0)
+    """
+    if steps == 0 or gamma_damping == 0.0:
+        return h + g * reward
+    return h + g * reward / (1.0 - gamma_damping) ** steps
 
 
 def floor_h(h: Value, h_floor: float = DEFAULT_H_FLOOR) -> Value:

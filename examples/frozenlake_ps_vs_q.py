@@ -1,0 +1,78 @@
+"""The course exercise: PS and Q-learning on FrozenLake 4x4 (not slippery), 30 runs x 500
+episodes, with the course's two plots (reward and steps per episode, averaged over runs).
+
+Settings from the course (../shared/seeds/course_mdp_qlearning_ps_dqn.txt):
+* PS: 2-layer, standard policy, gamma_damping = 0, eta_glow_damping = 0.04;
+* Q-learning: learning_rate (eta) = 0.8, gamma = 0.9, noisy-argmax exploration
+  ``argmax(Q[s] + randn / (episode + 1))``;
+* at most 99 steps per episode (the course's max_t).
+
+Run:  python examples/frozenlake_ps_vs_q.py --out results/frozenlake
+Writes OUT/frozenlake_ps_vs_q.csv (one row per episode) and OUT/frozenlake_ps_vs_q.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+from tqdm.auto import tqdm
+
+import ps_graph
+from ps_graph.io import atomic_write_bytes, write_episode_csv
+from ps_graph.plots import plot_learning_curves
+from qbaselines import QLearningAgent
+
+AGENTS = {
+    "PS (eta=0.04, gamma=0)": lambda env, seed: ps_graph.PSAgent.for_env(
+        env, eta_glow_damping=0.04, gamma_damping=0.0, seed=seed
+    ),
+    "Q-learning (lr=0.8, gamma=0.9)": lambda env, seed: QLearningAgent.for_env(
+        env, learning_rate=0.8, gamma=0.9, exploration="noisy_argmax", seed=seed
+    ),
+}
+
+
+def run(out: Path, runs: int = 30, episodes: int = 500, seed: int = 0, progress: bool = True) -> dict:
+    env = gym.make("FrozenLake-v1", is_slippery=False)
+    seeds = [seed + i for i in range(runs)]
+    results = {}
+    for name, make in AGENTS.items():
+        results[name] = [
+            (s, ps_graph.train(make(env, s), env, episodes=episodes, seed=s, max_steps=99))
+            for s in tqdm(seeds, desc=name, disable=not progress)
+        ]
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path = write_episode_csv(out / "frozenlake_ps_vs_q.csv", results)
+    fig = plot_learning_curves(
+        {name: [r for _, r in rs] for name, rs in results.items()},
+        title=f"FrozenLake 4x4 (not slippery): mean over {runs} runs, 95 % band",
+    )
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120)
+    png_path = atomic_write_bytes(out / "frozenlake_ps_vs_q.png", buf.getvalue())
+    summary = {name: float(np.mean([r.success_rate(last=100) for _, r in rs])) for name, rs in results.items()}
+    return {"csv": csv_path, "png": png_path, "success_last_100": summary}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("results/frozenlake"), help="output folder")
+    parser.add_argument("--runs", type=int, default=30, help="independent runs (seeds) per agent")
+    parser.add_argument("--episodes", type=int, default=500, help="episodes per run")
+    parser.add_argument("--seed", type=int, default=0, help="first seed; runs use seed, seed+1, ...")
+    args = parser.parse_args(argv)
+    if args.runs < 1 or args.episodes < 1 or args.seed < 0:
+        parser.error("--runs and --episodes must be >= 1 and --seed >= 0")
+    report = run(args.out, args.runs, args.episodes, args.seed)
+    print(f"{'agent':36s} mean success, last 100 episodes")
+    for name, rate in report["success_last_100"].items():
+        print(f"{name:36s} {rate:.3f}")
+    print(f"wrote {report['csv']} and {report['png']}")
+
+
+if __name__ == "__main__":
+    main()
