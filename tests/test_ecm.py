@@ -234,3 +234,24 @@ def test_non_finite_reward_raises_and_changes_nothing(reward):
 def test_bad_hyperparameters(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         ECM(**kwargs)
+
+
+@pytest.mark.parametrize("idle", [3, 60])  # 60 > the back-dating horizon at gamma = 0.5
+@pytest.mark.parametrize("reward", [2.0, -0.5])
+def test_reward_on_a_row_left_lazy_for_a_while(idle, reward):
+    """Back-dated (recent, positive) and brought-up-to-date (old or negative) rewards agree
+    with the step-by-step recursion."""
+    gamma, eta = 0.5, 0.01
+    ecm = three_by_two(gamma_damping=gamma, eta_glow_damping=eta)
+    step(ecm, ["p0", "a0"], 3.0)  # h = 4, glow 1
+    h, g = 4.0, 1.0
+    for _ in range(idle):
+        ecm.decay_glow()
+        ecm.learn(0.0)
+        h, g = h - gamma * (h - 1.0), g * (1 - eta)
+    ecm.decay_glow()
+    ecm.learn(reward)
+    g *= 1 - eta
+    h = max(h - gamma * (h - 1.0) + g * reward, 1e-6)
+    assert ecm.h("p0", "a0") == pytest.approx(h, rel=1e-12)
+    assert ecm.h("p0", "a1") == pytest.approx(1.0)

@@ -1,0 +1,31 @@
+# Everything runs in a local virtual environment that the first target creates.
+# The CPU build of torch is installed first (torch==2.13.0 resolves to the wheel already on
+# these machines), so nothing pulls gigabytes of CUDA packages.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
+
+.PHONY: install demo test bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet $(FIND_LINKS) torch==2.13.0
+	$(PY) -m pip install --quiet $(FIND_LINKS) -e ".[dev]"
+	touch $(STAMP)
+
+# The main job: the course's FrozenLake exercise, PS vs Q-learning, 30 runs x 500 episodes.
+demo: $(STAMP)
+	$(PY) examples/frozenlake_ps_vs_q.py --out results/frozenlake
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py --json results/bench.json
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .hypothesis

@@ -1,0 +1,52 @@
+"""Packaging promises: a light import, the example and the benchmark run end to end."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_is_light():
+    code = (
+        "import sys, ps_graph, qbaselines; "
+        "heavy = [m for m in ('torch', 'matplotlib', 'pyvis') if m in sys.modules]; "
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_example_writes_csv_and_png(tmp_path):
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import frozenlake_ps_vs_q as example
+    finally:
+        sys.path.pop(0)
+    report = example.run(tmp_path, runs=3, episodes=40, seed=0, progress=False)
+    csv_lines = (tmp_path / "frozenlake_ps_vs_q.csv").read_text().splitlines()
+    assert csv_lines[0] == "agent,run,seed,episode,return,length,terminated,env_steps"
+    assert len(csv_lines) == 1 + 2 * 3 * 40
+    assert (tmp_path / "frozenlake_ps_vs_q.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert set(report["success_last_100"]) == set(example.AGENTS)
+    assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporary files
+
+
+def test_example_command_line_rejects_bad_values(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "frozenlake_ps_vs_q.py"), "--runs", "0",
+                           "--out", str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 2 and "--runs" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_benchmark_quick_writes_json(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--json", str(out)],
+                          capture_output=True, text=True, check=True, cwd=ROOT)
+    figures = json.loads(out.read_text())
+    for key in ("graph_us_per_step_16", "textbook_us_per_step_16", "graph_us_per_step_100k", "textbook_us_per_step_100k"):
+        assert figures[key] > 0
+    assert "| percept clips |" in proc.stdout
