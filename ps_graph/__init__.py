@@ -14,6 +14,7 @@ when a plot is asked for.
 from . import rules
 from .agent import PSAgent, PSConfig, action_clip, percept_clip
 from .ecm import ECM
+from .fast import TwoLayerPS
 from .errors import ConfigError, PSGraphError, RewardError, UnsupportedSpaceError, WalkError
 from .percepts import discrete_actions, percept_encoder
 from .training import Agent, TrainResult, evaluate, train
@@ -24,6 +25,7 @@ __all__ = [
     "ECM",
     "PSAgent",
     "PSConfig",
+    "TwoLayerPS",
     "Agent",
     "TrainResult",
     "train",

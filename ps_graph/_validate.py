@@ -3,13 +3,14 @@ allowed, what came, and how to fix it."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Sequence
 
 from .errors import ConfigError
 
-__all__ = ["check_real", "check_int", "check_choice", "check_seed"]
+__all__ = ["check_real", "check_int", "check_choice", "check_seed", "make_config"]
 
 
 def _fail(name: str, allowed: str, value, hint: str = "") -> ConfigError:
@@ -69,3 +70,18 @@ def check_seed(name: str, value) -> int | None:
     if value is None:
         return None
     return check_int(name, value, 0, hint="Pass a non-negative int, or None for fresh entropy.")
+
+
+def make_config(cls, config, hyperparameters: dict, what: str):
+    """``config`` if given, else ``cls(**hyperparameters)``; unknown names get a clear error."""
+    if config is not None and hyperparameters:
+        raise ConfigError(f"pass hyperparameters either as config={cls.__name__}(...) or as keywords, not both.")
+    if config is not None:
+        if not isinstance(config, cls):
+            raise ConfigError(f"config must be a {cls.__name__}; got {type(config).__name__}.")
+        return config
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(hyperparameters) - names)
+    if unknown:
+        raise ConfigError(f"unknown {what} hyperparameter(s) {unknown}; allowed: {', '.join(sorted(names))}.")
+    return cls(**hyperparameters)

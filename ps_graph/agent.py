@@ -36,10 +36,10 @@ import numpy as np
 from gymnasium import spaces
 
 from . import rules
-from ._validate import check_int, check_real, check_seed
+from ._validate import check_int, check_real, check_seed, make_config
 from .ecm import ECM
 from .errors import ConfigError
-from .percepts import discrete_actions, percept_encoder
+from .percepts import action_list, percept_encoder
 
 __all__ = ["PSConfig", "PSAgent", "percept_clip", "action_clip"]
 
@@ -119,22 +119,6 @@ class PSConfig:
         return dataclasses.asdict(self)
 
 
-def _hashable_observation(obs: object) -> Hashable:
-    """Percept key when no observation space is given: arrays become tuples of ints."""
-    if isinstance(obs, np.ndarray):
-        return tuple(int(x) for x in obs.ravel())
-    if isinstance(obs, np.integer):
-        return int(obs)
-    try:
-        hash(obs)
-    except TypeError:
-        raise ConfigError(
-            f"observation {obs!r} is not hashable and no observation space was given; "
-            "create the agent with PSAgent.for_env(env) so observations can be encoded."
-        ) from None
-    return obs
-
-
 class PSAgent:
     """Projective-simulation agent whose memory is an :class:`~ps_graph.ECM` graph.
 
@@ -162,21 +146,9 @@ class PSAgent:
         rng: np.random.Generator | None = None,
         **hyperparameters: Any,
     ) -> None:
-        if config is not None and hyperparameters:
-            raise ConfigError("pass hyperparameters either as config=PSConfig(...) or as keywords, not both.")
-        if config is None:
-            try:
-                config = PSConfig(**hyperparameters)
-            except TypeError:
-                allowed = ", ".join(f.name for f in dataclasses.fields(PSConfig))
-                unknown = sorted(set(hyperparameters) - {f.name for f in dataclasses.fields(PSConfig)})
-                raise ConfigError(f"unknown PS hyperparameter(s) {unknown}; allowed: {allowed}.") from None
-        self.config = config
-        if isinstance(actions, spaces.Space):
-            self.actions = discrete_actions(actions)
-        else:
-            self.actions = list(range(check_int("actions", actions, 1, hint="Give the number of actions.")))
-        self.encode = percept_encoder(observation_space) if observation_space is not None else _hashable_observation
+        self.config = config = make_config(PSConfig, config, hyperparameters, "PS")
+        self.actions = action_list(actions)
+        self.encode = percept_encoder(observation_space)
         self.rng = rng if rng is not None else np.random.default_rng(config.seed)
         self.ecm = ECM(**config.ecm_kwargs())
         self._action_clips = [action_clip(a) for a in self.actions]

@@ -55,9 +55,6 @@ __all__ = ["ECM", "KINDS"]
 
 KINDS = ("percept", "action", "hidden")
 
-# A positive reward is back-dated (rules.backdated_reward_step) onto a stored value only
-# while (1 - gamma)**k >= this; older values are brought up to date first.
-_MIN_BACKDATE_FACTOR = 1e-12
 
 
 
@@ -132,10 +129,7 @@ class ECM:
             hint="The floor must be positive and not above h0.",
         )
         self.max_hops = check_int("max_hops", max_hops, 1)
-        if 0.0 < self.gamma_damping < 1.0:
-            self._max_backdate = int(min(math.log(_MIN_BACKDATE_FACTOR) / math.log1p(-self.gamma_damping), 2**62))
-        else:  # no damping: nothing to back-date; full damping: never back-date
-            self._max_backdate = 2**62 if self.gamma_damping == 0.0 else -1
+        self._max_backdate = rules.max_backdate_steps(self.gamma_damping)
         self._g = nx.DiGraph()
         self._node = self._g._node
         self._rows: dict[Hashable, _Row] = {}  # clips that can have out-edges
@@ -395,6 +389,26 @@ class ECM:
                 "every hidden clip needs a path to some action."
             )
         return {a: float(b[0, k]) for a, k in actions.items()}
+
+    def set_glow(self, source: Hashable, target: Hashable, glow: float) -> None:
+        """Set an edge's current glow (e.g. when rebuilding an ECM from stored values)."""
+        row = self._row_of(source, target)
+        glow = check_real("glow", glow, 0.0)
+        edge = (source, target)
+        if glow == 0.0:
+            self._glowing.pop(edge, None)
+        else:
+            self._glowing[edge] = [glow, self._glow_clock, row, row.position(target)]
+
+    def set_visits(self, clip: Hashable, visits: int) -> None:
+        """Set a clip's visit count (e.g. when rebuilding an ECM from stored values)."""
+        visits = check_int("visits", visits, 0)
+        if clip in self._actions:
+            self._actions[clip] = visits
+        elif clip in self._rows:
+            self._rows[clip].visits = visits
+        else:
+            raise KeyError(f"clip {clip!r} is not in the ECM")
 
     # ------------------------------------------------------------------ learning
     def decay_glow(self) -> None:

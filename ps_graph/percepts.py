@@ -18,9 +18,10 @@ from collections.abc import Callable, Hashable
 import numpy as np
 from gymnasium import spaces
 
-from .errors import UnsupportedSpaceError
+from ._validate import check_int
+from .errors import ConfigError, UnsupportedSpaceError
 
-__all__ = ["percept_encoder", "discrete_actions"]
+__all__ = ["percept_encoder", "hashable_observation", "discrete_actions", "action_list"]
 
 _BOX_HINT = (
     "Projective simulation needs a finite set of percepts: discretize the observations first, "
@@ -32,13 +33,34 @@ def _ints(obs) -> tuple[int, ...]:
     return tuple(int(x) for x in np.asarray(obs).ravel())
 
 
-def percept_encoder(space: spaces.Space) -> Callable[[object], Hashable]:
+def hashable_observation(obs: object) -> Hashable:
+    """Percept key when no observation space is given: arrays become tuples of ints."""
+    if isinstance(obs, np.ndarray):
+        return tuple(int(x) for x in obs.ravel())
+    if isinstance(obs, np.integer):
+        return int(obs)
+    try:
+        hash(obs)
+    except TypeError:
+        raise ConfigError(
+            f"observation {obs!r} is not hashable and no observation space was given; "
+            "create the agent with PSAgent.for_env(env) so observations can be encoded."
+        ) from None
+    return obs
+
+
+def percept_encoder(space: spaces.Space | None) -> Callable[[object], Hashable]:
     """Return a function that maps an observation of ``space`` to its percept key.
+
+    Without a space (None), observations are used as they are when hashable (numpy
+    arrays become tuples of ints, numpy integers ints).
 
     Supported: Discrete, MultiDiscrete, MultiBinary, and Tuple / Dict spaces built from
     them. Anything else raises :class:`~ps_graph.errors.UnsupportedSpaceError` that says
     how to make the observations discrete.
     """
+    if space is None:
+        return hashable_observation
     if isinstance(space, spaces.Discrete):
         return int
     if isinstance(space, (spaces.MultiDiscrete, spaces.MultiBinary)):
@@ -67,3 +89,10 @@ def discrete_actions(space: spaces.Space) -> list[int]:
         )
     start = int(space.start)
     return list(range(start, start + int(space.n)))
+
+
+def action_list(actions: int | spaces.Space) -> list[int]:
+    """The actions an agent chooses among: ``range(n)`` for an int, or a Discrete space's."""
+    if isinstance(actions, spaces.Space):
+        return discrete_actions(actions)
+    return list(range(check_int("actions", actions, 1, hint="Give the number of actions or a Discrete space.")))

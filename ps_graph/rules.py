@@ -31,6 +31,7 @@ Examples
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from itertools import accumulate
 from collections.abc import Sequence
 from typing import TypeVar
@@ -45,6 +46,7 @@ __all__ = [
     "decay_glow",
     "reward_step",
     "backdated_reward_step",
+    "max_backdate_steps",
     "learn_step",
     "floor_h",
     "glow_after_traversal",
@@ -102,6 +104,20 @@ def backdated_reward_step(h: Value, g: Value, reward: float, gamma_damping: floa
     if steps == 0 or gamma_damping == 0.0:
         return h + g * reward
     return h + g * reward / (1.0 - gamma_damping) ** steps
+
+
+def max_backdate_steps(gamma_damping: float, min_factor: float = 1e-12) -> int:
+    """How many steps back :func:`backdated_reward_step` may reach while
+    ``(1 - gamma)**steps >= min_factor`` (beyond that, bring the value up to date first).
+
+    >>> max_backdate_steps(0.5)
+    39
+    """
+    if gamma_damping == 0.0:
+        return 2**62  # nothing decays: any age is fine
+    if gamma_damping >= 1.0:
+        return -1  # everything is forgotten each step: never back-date
+    return int(min(math.log(min_factor) / math.log1p(-gamma_damping), 2**62))
 
 
 def floor_h(h: Value, h_floor: float = DEFAULT_H_FLOOR) -> Value:
@@ -178,8 +194,5 @@ def sample_index(weights: Sequence[float] | np.ndarray, u: float) -> int:
         cdf = np.cumsum(weights)
         return min(int(np.searchsorted(cdf, u * cdf[-1], side="right")), len(cdf) - 1)
     cdf = list(accumulate(weights))  # sequential sums, as np.cumsum
-    target = u * cdf[-1]
-    for j, c in enumerate(cdf):
-        if target < c:
-            return j
-    return len(cdf) - 1  # u * total rounded up to total: the last edge
+    j = bisect_right(cdf, u * cdf[-1])
+    return j if j < len(cdf) else len(cdf) - 1  # u * total rounded up to total: the last edge

@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from ps_graph._validate import check_choice, check_int, check_real, check_seed
+from ps_graph._validate import check_choice, check_real, check_seed, make_config
 from ps_graph.errors import ConfigError, RewardError
-from ps_graph.percepts import discrete_actions, percept_encoder
+from ps_graph.percepts import action_list, percept_encoder
 
 from .rules import td_target, td_update
 from .schedules import SCHEDULES, make_schedule
@@ -100,18 +100,6 @@ class QLearningConfig:
         return dataclasses.asdict(self)
 
 
-def _config_from(config: QLearningConfig | None, hyperparameters: dict[str, Any]) -> QLearningConfig:
-    if config is not None and hyperparameters:
-        raise ConfigError("pass hyperparameters either as config=QLearningConfig(...) or as keywords, not both.")
-    if config is not None:
-        return config
-    names = {f.name for f in dataclasses.fields(QLearningConfig)}
-    unknown = sorted(set(hyperparameters) - names)
-    if unknown:
-        raise ConfigError(f"unknown Q-learning hyperparameter(s) {unknown}; allowed: {', '.join(sorted(names))}.")
-    return QLearningConfig(**hyperparameters)
-
-
 class QLearningAgent:
     """Tabular Q-learning / SARSA agent (rows created for each new observation).
 
@@ -134,11 +122,8 @@ class QLearningAgent:
         rng: np.random.Generator | None = None,
         **hyperparameters: Any,
     ) -> None:
-        self.config = _config_from(config, hyperparameters)
-        if isinstance(actions, spaces.Space):
-            self.actions = discrete_actions(actions)
-        else:
-            self.actions = list(range(check_int("actions", actions, 1)))
+        self.config = make_config(QLearningConfig, config, hyperparameters, "Q-learning")
+        self.actions = action_list(actions)
         self.encode = percept_encoder(observation_space)
         self.rng = rng if rng is not None else np.random.default_rng(self.config.seed)
         c = self.config

@@ -1,0 +1,239 @@
+"""TwoLayerPS: the 2-layer PS agent on a flat h-table, numerically identical to PSAgent.
+
+A 2-layer ECM (percepts -> actions) is a matrix, so this agent keeps it as one: the
+h-values of the percepts seen so far in a flat ``array('d')`` that grows in amortized
+blocks (row i holds percept i's edges), the learning step each row is current at, and
+only the edges still glowing in a dict. Damping and glow decay are applied lazily with the
+closed forms in :mod:`ps_graph.rules`, exactly as the graph core does, so for the same
+seed and environment TwoLayerPS and :class:`~ps_graph.PSAgent` choose the same actions
+and hold the same h-values (tested to 1e-9 over 100,000 steps).
+
+Example
+-------
+>>> import gymnasium as gym, ps_graph
+>>> env = gym.make("FrozenLake-v1", is_slippery=False)
+>>> fast = ps_graph.TwoLayerPS.for_env(env, eta_glow_damping=0.04, seed=0)
+>>> graph = ps_graph.PSAgent.for_env(env, eta_glow_damping=0.04, seed=0)
+>>> r1 = ps_graph.train(fast, env, episodes=50, seed=0)
+>>> r2 = ps_graph.train(graph, env, episodes=50, seed=0)
+>>> bool((r1.lengths == r2.lengths).all()), fast.h_matrix().shape[1]
+(True, 4)
+>>> ecm = fast.to_ecm()   # every inspection tool works on the equivalent ECM
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Hashable
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from . import rules
+from ._validate import make_config
+from .agent import PSConfig, action_clip, percept_clip
+from .ecm import ECM
+from .errors import RewardError
+from .percepts import action_list, percept_encoder
+
+__all__ = ["TwoLayerPS"]
+
+
+class TwoLayerPS:
+    """2-layer projective simulation on a flat, lazily updated h-table.
+
+    Takes the same arguments and hyperparameters as :class:`~ps_graph.PSAgent`
+    (``max_hops`` is unused: every walk is one hop) and speaks the same protocol.
+    """
+
+    def __init__(
+        self,
+        actions: int | spaces.Discrete,
+        observation_space: spaces.Space | None = None,
+        *,
+        config: PSConfig | None = None,
+        rng: np.random.Generator | None = None,
+        **hyperparameters: Any,
+    ) -> None:
+        self.config = config = make_config(PSConfig, config, hyperparameters, "PS")
+        self.actions = action_list(actions)
+        self.encode = percept_encoder(observation_space)
+        self.rng = rng if rng is not None else np.random.default_rng(config.seed)
+        self._a = len(self.actions)
+        self._h0_row = array("d", [config.h0] * self._a)
+        self._h = array("d")  # row-major: percept i's edges at [i * A, (i + 1) * A)
+        self._stamp = array("q")  # learning step each row's h is current at
+        self._visits = array("q")  # per percept
+        self._emotion = bytearray()  # per edge: 1 positive (the start), 0 negative
+        self._action_visits = [0] * self._a
+        self._rows: dict[Hashable, int] = {}  # percept key -> row
+        self._keys: list[Hashable] = []  # row -> percept key
+        self._glowing: dict[int, list] = {}  # flat edge index -> [glow, glow step it was current at]
+        self._clock = 0
+        self._glow_clock = 0
+        self._max_backdate = rules.max_backdate_steps(config.gamma_damping)
+        self._pending = -1  # flat index of the edge awaiting its reward
+
+    @classmethod
+    def for_env(cls, env, **hyperparameters: Any) -> TwoLayerPS:
+        """An agent for ``env``'s (Discrete) action space and observation space."""
+        return cls(env.action_space, env.observation_space, **hyperparameters)
+
+    # ------------------------------------------------------------------ storage
+    @property
+    def num_percepts(self) -> int:
+        return len(self._keys)
+
+    @property
+    def percept_keys(self) -> list[Hashable]:
+        """Percept keys in row order (first seen first)."""
+        return list(self._keys)
+
+    def percept(self, observation: object) -> int:
+        """The row of ``observation``'s percept, created (h0 everywhere) on first sight."""
+        key = self.encode(observation)
+        row = self._rows.get(key)
+        if row is None:
+            row = self._rows[key] = len(self._keys)
+            self._keys.append(key)
+            self._h.extend(self._h0_row)  # array growth is amortized O(1) per value
+            self._stamp.append(self._clock)
+            self._visits.append(0)
+            self._emotion.extend(b"\x01" * self._a)
+        return row
+
+    def _sync(self, row: int, to: int | None = None) -> None:
+        """Apply the damping steps that ``row`` missed (closed form)."""
+        to = self._clock if to is None else to
+        steps = to - self._stamp[row]
+        if steps and self.config.gamma_damping:
+            gamma, h0, h = self.config.gamma_damping, self.config.h0, self._h
+            for j in range(row * self._a, (row + 1) * self._a):
+                h[j] = rules.damp(h[j], gamma, h0, steps)
+        self._stamp[row] = to
+
+    def _row_h(self, row: int) -> array:
+        if self._stamp[row] != self._clock:
+            self._sync(row)
+        base = row * self._a
+        return self._h[base : base + self._a]
+
+    # ------------------------------------------------------------------ protocol
+    def act(self, observation: object, explore: bool = True) -> int:
+        """Deliberate on ``observation``; ``explore=False`` is greedy and changes nothing."""
+        if not explore:
+            return self.greedy_action(observation)
+        cfg = self.config
+        row = self.percept(observation)
+        self._glow_clock += 1
+        weights = rules.hopping_weights(self._row_h(row), cfg.policy, cfg.beta_softmax)
+        base = row * self._a
+        j = rules.sample_index(weights, self.rng.random())
+        for _ in range(cfg.num_reflections):
+            if self._emotion[base + j]:
+                break
+            j = rules.sample_index(weights, self.rng.random())
+        edge = base + j
+        current = self._current_glow(edge) if cfg.glow == "accumulate" else 0.0
+        self._glowing[edge] = [rules.glow_after_traversal(current, cfg.glow), self._glow_clock]
+        self._visits[row] += 1
+        self._action_visits[j] += 1
+        self._pending = edge
+        return self.actions[j]
+
+    def greedy_action(self, observation: object) -> int:
+        """The most probable action (first of ties); unseen percepts give the first action."""
+        row = self._rows.get(self.encode(observation))
+        if row is None:
+            return self.actions[0]
+        h = self._row_h(row)
+        return self.actions[max(range(self._a), key=h.__getitem__)]
+
+    def observe(self, reward: float, next_observation: object, terminated: bool, truncated: bool) -> None:
+        """Learn from ``reward``; glow resets when the episode ends (as PSAgent.observe)."""
+        if self._pending < 0:
+            return
+        self._learn(reward)
+        if self.config.num_reflections:
+            self._emotion[self._pending] = float(reward) > 0
+        self._pending = -1
+        if terminated or truncated:
+            self._glowing.clear()
+
+    def _current_glow(self, edge: int) -> float:
+        entry = self._glowing.get(edge)
+        if entry is None:
+            return 0.0
+        return rules.decay_glow(entry[0], self.config.eta_glow_damping, self._glow_clock - entry[1])
+
+    def _learn(self, reward: float) -> None:
+        """``h <- h - gamma (h - h0) + g R`` on every edge, lazily (see ECM.learn)."""
+        reward = float(reward)
+        if not math.isfinite(reward):
+            raise RewardError(f"reward must be a finite number; got {reward!r}. Check the environment or reward wrapper.")
+        new_clock = self._clock + 1
+        if reward != 0.0 and self._glowing:
+            cfg, h, stamps, a = self.config, self._h, self._stamp, self._a
+            eta, now, gamma = cfg.eta_glow_damping, self._glow_clock, cfg.gamma_damping
+            dead = []
+            for edge, (glow, stamp) in self._glowing.items():
+                g = rules.decay_glow(glow, eta, now - stamp)
+                if g == 0.0:
+                    dead.append(edge)
+                    continue
+                row = edge // a
+                behind = new_clock - stamps[row]
+                if reward > 0.0 and behind <= self._max_backdate:
+                    h[edge] = rules.backdated_reward_step(h[edge], g, reward, gamma, behind)
+                else:
+                    self._sync(row, to=new_clock)
+                    h[edge] = rules.floor_h(rules.reward_step(h[edge], g, reward), cfg.h_floor)
+            for edge in dead:
+                del self._glowing[edge]
+        self._clock = new_clock
+
+    # ------------------------------------------------------------------ reading
+    def h_values(self, observation: object) -> dict[int, float]:
+        """Current h-values of the edges from ``observation``'s percept, by action."""
+        row = self._rows[self.encode(observation)]
+        return dict(zip(self.actions, self._row_h(row)))
+
+    def h_matrix(self) -> np.ndarray:
+        """Current h-values as a (percepts, actions) array, rows in :attr:`percept_keys` order.
+
+        A copy, brought up to date first: later learning does not change it.
+        """
+        for row in range(len(self._keys)):
+            self._sync(row)
+        return np.array(self._h, dtype=np.float64).reshape(len(self._keys), self._a)
+
+    def glow_matrix(self) -> np.ndarray:
+        """Current glow as a (percepts, actions) array (zeros except edges still glowing)."""
+        g = np.zeros(len(self._h))
+        for edge in self._glowing:
+            g[edge] = self._current_glow(edge)
+        return g.reshape(len(self._keys), self._a)
+
+    def to_ecm(self) -> ECM:
+        """The equivalent graph-core ECM (same clip keys as PSAgent, current values)."""
+        ecm = ECM(**self.config.ecm_kwargs())
+        clips = [action_clip(a) for a in self.actions]
+        for clip, a, visits in zip(clips, self.actions, self._action_visits):
+            ecm.add_action(clip, label=str(a))
+            ecm.set_visits(clip, visits)
+        h = self.h_matrix()
+        for row, key in enumerate(self._keys):
+            p = percept_clip(key)
+            ecm.add_percept(p, label=str(key))
+            ecm.set_visits(p, int(self._visits[row]))
+            for clip, value in zip(clips, h[row].tolist()):
+                ecm.add_edge(p, clip, h=value)
+        for edge in self._glowing:
+            row, j = divmod(edge, self._a)
+            ecm.set_glow(percept_clip(self._keys[row]), clips[j], self._current_glow(edge))
+        return ecm
+
+    def __repr__(self) -> str:
+        return f"TwoLayerPS({self.config}, percepts={self.num_percepts}, actions={self._a})"
