@@ -230,9 +230,7 @@ class ECM:
         to = self._clock if to is None else to
         steps = to - row.stamp
         if steps and self.gamma_damping:
-            gamma, h0, h = self.gamma_damping, self.h0, row.h
-            for j in range(len(h)):
-                h[j] = rules.damp(h[j], gamma, h0, steps)
+            row.h = array("d", rules.damp(row.h, self.gamma_damping, self.h0, steps))
         row.stamp = to
 
     def _current_glow(self, edge: tuple[Hashable, Hashable]) -> float:

@@ -40,12 +40,16 @@ from .percepts import action_list, percept_encoder
 
 __all__ = ["TwoLayerPS"]
 
+_BLOCK = 256  # uniforms drawn from the Generator at a time
+
 
 class TwoLayerPS:
     """2-layer projective simulation on a flat, lazily updated h-table.
 
     Takes the same arguments and hyperparameters as :class:`~ps_graph.PSAgent`
-    (``max_hops`` is unused: every walk is one hop) and speaks the same protocol.
+    (``max_hops`` is unused: every walk is one hop) and speaks the same protocol. It draws
+    its uniforms from ``rng`` 256 at a time, so do not share that Generator with other code
+    if you want its stream to match a PSAgent's.
     """
 
     def __init__(
@@ -75,6 +79,12 @@ class TwoLayerPS:
         self._glow_clock = 0
         self._max_backdate = rules.max_backdate_steps(config.gamma_damping)
         self._pending = -1  # flat index of the edge awaiting its reward
+        # hot-path copies of the configuration
+        self._policy, self._beta = config.policy, config.beta_softmax
+        self._reflections, self._glow_mode = config.num_reflections, config.glow
+        self._accumulate = config.glow == "accumulate"
+        self._u: list[float] = []  # uniforms drawn ahead from rng, used from _next_u on
+        self._next_u = 0
 
     @classmethod
     def for_env(cls, env, **hyperparameters: Any) -> TwoLayerPS:
@@ -109,39 +119,60 @@ class TwoLayerPS:
         to = self._clock if to is None else to
         steps = to - self._stamp[row]
         if steps and self.config.gamma_damping:
-            gamma, h0, h = self.config.gamma_damping, self.config.h0, self._h
-            for j in range(row * self._a, (row + 1) * self._a):
-                h[j] = rules.damp(h[j], gamma, h0, steps)
+            base = row * self._a
+            self._h[base : base + self._a] = array(
+                "d", rules.damp(self._h[base : base + self._a], self.config.gamma_damping, self.config.h0, steps)
+            )
         self._stamp[row] = to
 
-    def _row_h(self, row: int) -> array:
-        if self._stamp[row] != self._clock:
-            self._sync(row)
+    def _row_h(self, row: int):
+        """Row ``row``'s current h-values (computed; the stored row stays lazy)."""
         base = row * self._a
-        return self._h[base : base + self._a]
+        h = self._h[base : base + self._a]
+        behind = self._clock - self._stamp[row]
+        if behind and self.config.gamma_damping:
+            return rules.damp(h, self.config.gamma_damping, self.config.h0, behind)
+        return h
 
     # ------------------------------------------------------------------ protocol
     def act(self, observation: object, explore: bool = True) -> int:
         """Deliberate on ``observation``; ``explore=False`` is greedy and changes nothing."""
         if not explore:
             return self.greedy_action(observation)
-        cfg = self.config
-        row = self.percept(observation)
+        row = self._rows.get(self.encode(observation))
+        if row is None:
+            row = self.percept(observation)
         self._glow_clock += 1
-        weights = rules.hopping_weights(self._row_h(row), cfg.policy, cfg.beta_softmax)
-        base = row * self._a
-        j = rules.sample_index(weights, self.rng.random())
-        for _ in range(cfg.num_reflections):
-            if self._emotion[base + j]:
-                break
-            j = rules.sample_index(weights, self.rng.random())
-        edge = base + j
-        current = self._current_glow(edge) if cfg.glow == "accumulate" else 0.0
-        self._glowing[edge] = [rules.glow_after_traversal(current, cfg.glow), self._glow_clock]
+        weights = rules.hopping_weights(self._row_h(row), self._policy, self._beta)
+        j = rules.sample_index(weights, self._uniform())
+        if self._reflections:
+            j = self._reflect(row, j, weights)
+        edge = row * self._a + j
+        current = self._current_glow(edge) if self._accumulate else 0.0
+        self._glowing[edge] = [rules.glow_after_traversal(current, self._glow_mode), self._glow_clock]
         self._visits[row] += 1
         self._action_visits[j] += 1
         self._pending = edge
         return self.actions[j]
+
+    def _reflect(self, row: int, j: int, weights) -> int:
+        """Re-sample up to ``num_reflections`` times while the chosen edge's emotion is negative."""
+        base = row * self._a
+        for _ in range(self._reflections):
+            if self._emotion[base + j]:
+                break
+            j = rules.sample_index(weights, self._uniform())
+        return j
+
+    def _uniform(self) -> float:
+        """The agent's next uniform draw. Drawn from ``rng`` in blocks (the same values, in
+        the same order, as one ``rng.random()`` per call, which is what PSAgent uses)."""
+        k = self._next_u
+        if k == len(self._u):
+            self._u = self.rng.random(_BLOCK).tolist()
+            k = 0
+        self._next_u = k + 1
+        return self._u[k]
 
     def greedy_action(self, observation: object) -> int:
         """The most probable action (first of ties); unseen percepts give the first action."""
@@ -155,8 +186,11 @@ class TwoLayerPS:
         """Learn from ``reward``; glow resets when the episode ends (as PSAgent.observe)."""
         if self._pending < 0:
             return
-        self._learn(reward)
-        if self.config.num_reflections:
+        if reward == 0.0:  # only damping, which stays lazy: O(1)
+            self._clock += 1
+        else:
+            self._learn(reward)
+        if self._reflections:
             self._emotion[self._pending] = float(reward) > 0
         self._pending = -1
         if terminated or truncated:

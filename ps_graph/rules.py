@@ -31,6 +31,7 @@ Examples
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_right
 from itertools import accumulate
 from collections.abc import Sequence
@@ -70,11 +71,14 @@ def damp(h: Value, gamma_damping: float, h0: float = 1.0, steps: int = 1) -> Val
     """Damping (forgetting) applied ``steps`` times.
 
     One step is ``h <- h - gamma (h - h0)``; k steps in closed form are
-    ``h <- h0 + (1 - gamma)**k (h - h0)``.
+    ``h <- h0 + (1 - gamma)**k (h - h0)``. A list or ``array('d')`` of values gives a list.
     """
     if steps == 0 or gamma_damping == 0.0:
         return h
-    return h0 + (1.0 - gamma_damping) ** steps * (h - h0)
+    factor = (1.0 - gamma_damping) ** steps
+    if isinstance(h, (list, array)):  # one clip's out-edges: the factor is computed once
+        return [h0 + factor * (x - h0) for x in h]
+    return h0 + factor * (h - h0)
 
 
 def decay_glow(g: Value, eta_glow_damping: float, steps: int = 1) -> Value:
