@@ -155,7 +155,6 @@ class PSAgent:
         for clip, a in zip(self._action_clips, self.actions):
             self.ecm.add_action(clip, label=str(a))
         self.emotions: dict[tuple[Hashable, Hashable], bool] = {}
-        self._clips: dict[Hashable, tuple[str, Hashable]] = {}  # percept key -> its clip
         self._pending: tuple[Hashable, Hashable] | None = None  # (percept, action) awaiting its reward
 
     @classmethod
@@ -167,10 +166,8 @@ class PSAgent:
     def percept(self, observation: object) -> Hashable:
         """The percept clip of ``observation``, created (and wired) on first sight."""
         key = self.encode(observation)
-        clip = self._clips.get(key)
-        if clip is None:
-            # one canonical key object per clip: dict look-ups then compare by identity
-            clip = self._clips[key] = percept_clip(key)
+        clip = percept_clip(key)
+        if clip not in self.ecm:
             self.ecm.add_percept(clip, label=str(key))
             self.ecm.connect(clip, self._action_clips)
         return clip
@@ -197,8 +194,8 @@ class PSAgent:
 
     def greedy_action(self, observation: object) -> int:
         """The most probable action for ``observation``; unseen percepts give the first action."""
-        clip = self._clips.get(self.encode(observation))
-        if clip is None:
+        clip = percept_clip(self.encode(observation))
+        if clip not in self.ecm:
             return self.actions[0]
         probs = self.ecm.action_probabilities(clip)
         return max(probs, key=probs.__getitem__)[1]

@@ -10,7 +10,8 @@ Updates are lazy (DESIGN contract 3). Damping touches every edge every step, and
 decays every step; instead of doing that work, the ECM keeps two clocks and remembers
 when each value was last brought up to date:
 
-* every clip that has out-edges owns a compact row (its targets, their h-values in a
+* every clip that has out-edges owns a compact row (its targets, shared between clips
+  wired alike, their h-values in a
   contiguous ``array('d')``, the learning step they are current at, its visits); reading
   a row applies the damping steps it missed in closed form (:func:`ps_graph.rules.damp`),
   and a positive reward is back-dated onto a stored value
@@ -60,23 +61,15 @@ KINDS = ("percept", "action", "hidden")
 
 class _Row:
     """The out-edges of one clip: targets, h-values (current at learning step ``stamp``),
-    and the clip's visit count."""
+    and the clip's visit count. Rows with the same targets share one tuple."""
 
-    __slots__ = ("targets", "h", "stamp", "visits", "index")
+    __slots__ = ("targets", "h", "stamp", "visits")
 
     def __init__(self, stamp: int) -> None:
-        self.targets: list[Hashable] = []
+        self.targets: tuple[Hashable, ...] = ()
         self.h = array("d")
         self.stamp = stamp
         self.visits = 0
-        self.index: dict[Hashable, int] | None = None  # built for clips with many targets
-
-    def position(self, target: Hashable) -> int:
-        if self.index is None:
-            if len(self.targets) <= 16:
-                return self.targets.index(target)
-            self.index = {t: j for j, t in enumerate(self.targets)}
-        return self.index[target]
 
 
 class ECM:
@@ -134,6 +127,8 @@ class ECM:
         self._node = self._g._node
         self._rows: dict[Hashable, _Row] = {}  # clips that can have out-edges
         self._actions: dict[Hashable, int] = {}  # action clip -> visits
+        self._index: dict[Hashable, dict[Hashable, int]] = {}  # target positions of long rows
+        self._shared_targets: dict[tuple, tuple] = {}  # recent target tuples, for sharing
         self._clock = 0  # learning steps applied
         self._glow_clock = 0  # glow decays applied
         # edge -> [glow, glow step it was current at, source row, position in the row]
@@ -189,19 +184,39 @@ class ECM:
         row = self._rows[source]
         self._sync(row)
         if self._g.has_edge(source, target):
-            row.h[row.position(target)] = value
+            row.h[self._position(source, row, target)] = value
             return
-        row.targets.append(target)
+        row.targets = row.targets + (target,)
         row.h.append(value)
-        if row.index is not None:
-            row.index[target] = len(row.targets) - 1
         self._g.add_edge(source, target, h=value, glow=0.0)
+
+    def _share(self, targets: tuple[Hashable, ...]) -> tuple[Hashable, ...]:
+        """One tuple object for rows with equal targets (e.g. percepts wired to all actions)."""
+        shared = self._shared_targets.get(targets)
+        if shared is not None:
+            return shared
+        if len(self._shared_targets) >= 256:  # a small cache, not a registry of every row
+            self._shared_targets.clear()
+        self._shared_targets[targets] = targets
+        return targets
 
     def connect(self, source: Hashable, targets: Iterable[Hashable]) -> None:
         """Add an edge with ``h0`` from ``source`` to each target that it lacks."""
         for target in targets:
             if not self._g.has_edge(source, target):
                 self.add_edge(source, target)
+        row = self._rows.get(source)
+        if row is not None:
+            row.targets = self._share(row.targets)
+
+    def _position(self, source: Hashable, row: _Row, target: Hashable) -> int:
+        """Index of ``target`` in ``source``'s row (a dict is kept for long rows)."""
+        if len(row.targets) <= 16:
+            return row.targets.index(target)
+        index = self._index.get(source)
+        if index is None or len(index) != len(row.targets):
+            index = self._index[source] = {t: j for j, t in enumerate(row.targets)}
+        return index[target]
 
     # ------------------------------------------------------------------ reading
     def __contains__(self, clip: Hashable) -> bool:
@@ -254,7 +269,7 @@ class ECM:
     def h(self, source: Hashable, target: Hashable) -> float:
         """The current h-value of an edge."""
         row = self._row_of(source, target)
-        return row.h[row.position(target)]
+        return row.h[self._position(source, row, target)]
 
     def glow(self, source: Hashable, target: Hashable) -> float:
         """The current glow of an edge."""
@@ -396,7 +411,7 @@ class ECM:
         if glow == 0.0:
             self._glowing.pop(edge, None)
         else:
-            self._glowing[edge] = [glow, self._glow_clock, row, row.position(target)]
+            self._glowing[edge] = [glow, self._glow_clock, row, self._position(source, row, target)]
 
     def set_visits(self, clip: Hashable, visits: int) -> None:
         """Set a clip's visit count (e.g. when rebuilding an ECM from stored values)."""
@@ -422,7 +437,7 @@ class ECM:
             row.visits += 1
             edge = (source, target)
             current = self._current_glow(edge) if mode == "accumulate" else 0.0
-            glowing[edge] = [rules.glow_after_traversal(current, mode), now, row, row.position(target)]
+            glowing[edge] = [rules.glow_after_traversal(current, mode), now, row, self._position(source, row, target)]
         self._actions[path[-1]] += 1
 
     def learn(self, reward: float) -> None:

@@ -35,12 +35,61 @@ from . import rules
 from ._validate import make_config
 from .agent import PSConfig, action_clip, percept_clip
 from .ecm import ECM
-from .errors import RewardError
+from .errors import RewardError, UnsupportedSpaceError
 from .percepts import action_list, percept_encoder
 
 __all__ = ["TwoLayerPS"]
 
 _BLOCK = 256  # uniforms drawn from the Generator at a time
+_DENSE_LIMIT = 1 << 24  # Discrete spaces up to this size index their rows with an array
+
+
+class _DictIndex:
+    """Percept key -> row for any hashable keys."""
+
+    def __init__(self, encode) -> None:
+        self._rows: dict[Hashable, int] = {}
+        self._encode = encode
+        self.keys: list[Hashable] = []
+
+    def find(self, key: Hashable) -> int:
+        return self._rows.get(key, -1)
+
+    def find_observation(self, observation: object) -> int:
+        return self._rows.get(self._encode(observation), -1)
+
+    def add(self, key: Hashable) -> int:
+        row = self._rows[key] = len(self.keys)
+        self.keys.append(key)
+        return row
+
+
+class _DenseIndex:
+    """Percept key -> row for a Discrete space: 4 bytes per possible observation."""
+
+    def __init__(self, space: spaces.Discrete) -> None:
+        self._start, self._n = int(space.start), int(space.n)
+        self._rows = array("i", [-1]) * self._n
+        self.keys = array("q")
+
+    def find(self, key: int) -> int:
+        i = key - self._start
+        if 0 <= i < self._n:
+            return self._rows[i]
+        raise UnsupportedSpaceError(
+            f"observation {key} is outside the observation space Discrete({self._n}, start={self._start})."
+        )
+
+    def find_observation(self, observation: object) -> int:
+        i = int(observation) - self._start
+        if 0 <= i < self._n:
+            return self._rows[i]
+        return self.find(int(observation))
+
+    def add(self, key: int) -> int:
+        row = self._rows[key - self._start] = len(self.keys)
+        self.keys.append(key)
+        return row
 
 
 class TwoLayerPS:
@@ -72,8 +121,11 @@ class TwoLayerPS:
         self._visits = array("q")  # per percept
         self._emotion = bytearray()  # per edge: 1 positive (the start), 0 negative
         self._action_visits = [0] * self._a
-        self._rows: dict[Hashable, int] = {}  # percept key -> row
-        self._keys: list[Hashable] = []  # row -> percept key
+        dense = isinstance(observation_space, spaces.Discrete) and observation_space.n <= _DENSE_LIMIT
+        self._index = _DenseIndex(observation_space) if dense else _DictIndex(self.encode)
+        self._keys = self._index.keys  # row -> percept key
+        self._find = self._index.find  # percept key -> row, or -1
+        self._find_observation = self._index.find_observation  # observation -> row, or -1
         self._glowing: dict[int, list] = {}  # flat edge index -> [glow, glow step it was current at]
         self._clock = 0
         self._glow_clock = 0
@@ -99,15 +151,14 @@ class TwoLayerPS:
     @property
     def percept_keys(self) -> list[Hashable]:
         """Percept keys in row order (first seen first)."""
-        return list(self._keys)
+        return [int(k) for k in self._keys] if isinstance(self._keys, array) else list(self._keys)
 
     def percept(self, observation: object) -> int:
         """The row of ``observation``'s percept, created (h0 everywhere) on first sight."""
         key = self.encode(observation)
-        row = self._rows.get(key)
-        if row is None:
-            row = self._rows[key] = len(self._keys)
-            self._keys.append(key)
+        row = self._find(key)
+        if row < 0:
+            row = self._index.add(key)
             self._h.extend(self._h0_row)  # array growth is amortized O(1) per value
             self._stamp.append(self._clock)
             self._visits.append(0)
@@ -139,8 +190,8 @@ class TwoLayerPS:
         """Deliberate on ``observation``; ``explore=False`` is greedy and changes nothing."""
         if not explore:
             return self.greedy_action(observation)
-        row = self._rows.get(self.encode(observation))
-        if row is None:
+        row = self._find_observation(observation)
+        if row < 0:
             row = self.percept(observation)
         self._glow_clock += 1
         weights = rules.hopping_weights(self._row_h(row), self._policy, self._beta)
@@ -176,8 +227,8 @@ class TwoLayerPS:
 
     def greedy_action(self, observation: object) -> int:
         """The most probable action (first of ties); unseen percepts give the first action."""
-        row = self._rows.get(self.encode(observation))
-        if row is None:
+        row = self._find(self.encode(observation))
+        if row < 0:
             return self.actions[0]
         h = self._row_h(row)
         return self.actions[max(range(self._a), key=h.__getitem__)]
@@ -231,7 +282,9 @@ class TwoLayerPS:
     # ------------------------------------------------------------------ reading
     def h_values(self, observation: object) -> dict[int, float]:
         """Current h-values of the edges from ``observation``'s percept, by action."""
-        row = self._rows[self.encode(observation)]
+        row = self._find(self.encode(observation))
+        if row < 0:
+            raise KeyError(f"observation {observation!r} has not been seen: it has no percept yet")
         return dict(zip(self.actions, self._row_h(row)))
 
     def h_matrix(self) -> np.ndarray:

@@ -73,7 +73,7 @@ def damp(h: Value, gamma_damping: float, h0: float = 1.0, steps: int = 1) -> Val
     One step is ``h <- h - gamma (h - h0)``; k steps in closed form are
     ``h <- h0 + (1 - gamma)**k (h - h0)``. A list or ``array('d')`` of values gives a list.
     """
-    if steps == 0 or gamma_damping == 0.0:
+    if gamma_damping == 0.0 or (np.isscalar(steps) and steps == 0):
         return h
     factor = (1.0 - gamma_damping) ** steps
     if isinstance(h, (list, array)):  # one clip's out-edges: the factor is computed once
@@ -82,8 +82,8 @@ def damp(h: Value, gamma_damping: float, h0: float = 1.0, steps: int = 1) -> Val
 
 
 def decay_glow(g: Value, eta_glow_damping: float, steps: int = 1) -> Value:
-    """Glow decay applied ``steps`` times: ``g <- (1 - eta)**k g``."""
-    if steps == 0:
+    """Glow decay applied ``steps`` times: ``g <- (1 - eta)**k g`` (``steps`` may be an array)."""
+    if np.isscalar(steps) and steps == 0:
         return g
     return (1.0 - eta_glow_damping) ** steps * g
 
@@ -189,13 +189,19 @@ def sample_index(weights: Sequence[float] | np.ndarray, u: float) -> int:
     """Inverse-CDF sampling: the first index j with ``u * sum(w) < w_0 + ... + w_j``.
 
     ``u`` is one uniform draw in [0, 1), so every core consumes exactly one random
-    number per hop and cores given the same stream choose the same clips.
+    number per hop and cores given the same stream choose the same clips. A 2-D array of
+    weights (one row per walker) with an array of uniforms gives an index per row.
 
     >>> sample_index([1.0, 1.0, 2.0], 0.49)
     1
+    >>> sample_index(np.array([[1.0, 1.0, 2.0], [1.0, 1.0, 2.0]]), np.array([0.1, 0.9])).tolist()
+    [0, 2]
     """
     if isinstance(weights, np.ndarray):
-        cdf = np.cumsum(weights)
+        cdf = np.cumsum(weights, axis=-1)
+        if cdf.ndim > 1:  # one row per walker, one uniform each: an index per row
+            j = np.count_nonzero(cdf <= (np.asarray(u)[..., None] * cdf[..., -1:]), axis=-1)
+            return np.minimum(j, cdf.shape[-1] - 1)
         return min(int(np.searchsorted(cdf, u * cdf[-1], side="right")), len(cdf) - 1)
     cdf = list(accumulate(weights))  # sequential sums, as np.cumsum
     j = bisect_right(cdf, u * cdf[-1])

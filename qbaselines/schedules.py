@@ -1,15 +1,20 @@
 """Exploration schedules: epsilon as a function of progress (episodes or steps).
 
->>> linear_schedule(1.0, 0.1, 10)(5)
+Schedules accept a number or a numpy array of progress values (batched agents).
+
+>>> float(linear_schedule(1.0, 0.1, 10)(5))
 0.55
->>> round(exponential_schedule(1.0, 0.0, 10)(10), 4)   # e^-1
+>>> round(float(exponential_schedule(1.0, 0.0, 10)(10)), 4)   # e^-1
 0.3679
+>>> linear_schedule(1.0, 0.0, 4)(np.array([0, 2, 8])).tolist()
+[1.0, 0.5, 0.0]
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
+
+import numpy as np
 
 __all__ = ["linear_schedule", "exponential_schedule", "make_schedule", "SCHEDULES"]
 
@@ -19,21 +24,21 @@ SCHEDULES = ("constant", "linear", "exponential")
 def linear_schedule(initial: float, final: float, duration: float) -> Callable[[float], float]:
     """Straight line from ``initial`` at t=0 to ``final`` at t=duration, then constant."""
     if duration <= 0:
-        return lambda t: final
-    return lambda t: initial + (final - initial) * min(t / duration, 1.0)
+        return lambda t: final + 0.0 * np.asarray(t, dtype=float)
+    return lambda t: initial + (final - initial) * np.minimum(np.asarray(t, dtype=float) / duration, 1.0)
 
 
 def exponential_schedule(initial: float, final: float, decay: float) -> Callable[[float], float]:
     """``final + (initial - final) * exp(-t / decay)``: the course's smooth decay."""
     if decay <= 0:
-        return lambda t: final
-    return lambda t: final + (initial - final) * math.exp(-t / decay)
+        return lambda t: final + 0.0 * np.asarray(t, dtype=float)
+    return lambda t: final + (initial - final) * np.exp(-np.asarray(t, dtype=float) / decay)
 
 
 def make_schedule(kind: str, initial: float, final: float, duration: float) -> Callable[[float], float]:
     """The schedule named ``kind`` ("constant" keeps ``initial``)."""
     if kind == "constant":
-        return lambda t: initial
+        return lambda t: initial + 0.0 * np.asarray(t, dtype=float)
     if kind == "linear":
         return linear_schedule(initial, final, duration)
     return exponential_schedule(initial, final, duration)

@@ -1,0 +1,78 @@
+"""One random stream per agent for batched agents, drawn ahead in blocks.
+
+Batched agents keep K independent numpy Generators, one per agent, so agent k of a batch
+consumes exactly the uniforms a single agent with the same seed would: the values of
+``rng.random(n)`` equal n successive ``rng.random()`` calls.
+
+>>> streams = AgentStreams.from_seeds([3, 4])
+>>> u = streams.uniform(np.array([True, False]))
+>>> float(u[0]) == float(np.random.default_rng(3).random())
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._validate import check_int, check_seed
+
+__all__ = ["AgentStreams", "agent_seeds"]
+
+
+def agent_seeds(num_agents: int, seed: int | Sequence[int] | None) -> list[int]:
+    """Per-agent integer seeds: a list as given, or derived from one root seed with
+    :class:`numpy.random.SeedSequence` (reproducible, independent streams)."""
+    num_agents = check_int("num_agents", num_agents, 1)
+    if seed is None or np.isscalar(seed):
+        root = np.random.SeedSequence(check_seed("seed", seed))
+        return [int(child.generate_state(1, np.uint64)[0] >> np.uint64(1)) for child in root.spawn(num_agents)]
+    seeds = [check_seed("seeds[k]", s) for s in seed]
+    if len(seeds) != num_agents:
+        from .errors import ConfigError
+
+        raise ConfigError(f"got {len(seeds)} seeds for {num_agents} agents; give one seed per agent or one root seed.")
+    return seeds
+
+
+class AgentStreams:
+    """K Generators with a block of uniforms (and standard normals) drawn ahead for each."""
+
+    def __init__(self, generators: Sequence[np.random.Generator], block: int = 256) -> None:
+        self.generators = list(generators)
+        self.block = check_int("block", block, 1)
+        k = len(self.generators)
+        self._u = np.empty((k, self.block))
+        self._pos = np.full(k, self.block)  # empty: drawn on first use
+        self._rows = np.arange(k)
+        self._n: np.ndarray | None = None  # standard normals, allocated on first use
+        self._npos = self._pos.copy()
+
+    @classmethod
+    def from_seeds(cls, seeds: Sequence[int], block: int = 256) -> AgentStreams:
+        return cls([np.random.default_rng(s) for s in seeds], block)
+
+    def uniform(self, mask: np.ndarray | None = None) -> np.ndarray:
+        """One uniform per agent; only agents in ``mask`` advance their stream (others get 0)."""
+        take = np.ones(len(self._pos), bool) if mask is None else np.asarray(mask, bool)
+        for k in np.flatnonzero(take & (self._pos >= self.block)):
+            self._u[k] = self.generators[k].random(self.block)
+            self._pos[k] = 0
+        u = np.where(take, self._u[self._rows, np.minimum(self._pos, self.block - 1)], 0.0)
+        self._pos += take
+        return u
+
+    def normal(self, mask: np.ndarray, size: int) -> np.ndarray:
+        """``size`` standard normals per agent in ``mask`` (zeros elsewhere), drawn ahead in
+        blocks from each agent's Generator like the uniforms."""
+        take = np.asarray(mask, bool)
+        if self._n is None or self._n.shape[2] != size:
+            self._n = np.empty((len(self._pos), self.block, size))
+            self._npos = np.full(len(self._pos), self.block)
+        for k in np.flatnonzero(take & (self._npos >= self.block)):
+            self._n[k] = self.generators[k].standard_normal((self.block, size))
+            self._npos[k] = 0
+        out = np.where(take[:, None], self._n[self._rows, np.minimum(self._npos, self.block - 1)], 0.0)
+        self._npos += take
+        return out
