@@ -1,12 +1,21 @@
-"""Throughput benchmarks: agent-only microseconds per step, graph core vs the textbook.
+"""Throughput and memory benchmarks, each figure beside its reference timed in the same run.
 
-Every figure is timed beside its reference in the same process (shared machines drift):
-the textbook reference is the course's dense PS_agent (tests/textbook.py), whose step
-costs O(percepts x actions); the graph core's step should not grow with the ECM.
+Shared machines drift, so every figure is measured next to its reference in this process
+and the table quotes ratios:
+
+* agent-only microseconds per step of the graph core (PSAgent) and the 2-layer fast path
+  (TwoLayerPS) beside the course's dense PS_agent (tests/textbook.py, O(percepts x actions)
+  per step), at 16, 1,000 and 100,000 percept clips;
+* time to add 100,000 percepts to TwoLayerPS;
+* the course's FrozenLake exercise (30 runs x 500 episodes) as one batched call beside the
+  textbook agent run with gymnasium as in the course;
+* batched agent-steps per second at K = 1,000; TwoLayerPS through ``train`` on gymnasium
+  beside gymnasium's own ceiling (random actions, same env);
+* memory per edge (graph core) and per h entry (fast path) at 100,000 percepts x 4 actions.
 
     python benchmarks/run.py [--quick] [--json out.json]
 
-The agent-only loop feeds both agents the same pre-drawn stream of percepts (uniform over
+The agent-only loops feed every agent the same pre-drawn stream of percepts (uniform over
 S), rewards (1 with probability 0.05) and episode ends (every 100 steps), with 4 actions,
 gamma_damping = 0.001 and eta_glow_damping = 0.04, so damping, glow and rewards all work.
 """
@@ -18,8 +27,10 @@ import json
 import platform
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
@@ -27,14 +38,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import ps_graph  # noqa: E402
+from ps_graph.batch import BatchedTwoLayerPS, train_batch  # noqa: E402
 from ps_graph.io import atomic_write_text  # noqa: E402
+from ps_graph.tabular import from_id  # noqa: E402
 from tests.textbook import TextbookPS  # noqa: E402
 
 ACTIONS = 4
 GAMMA, ETA = 0.001, 0.04
 EPISODE = 100
+SIZES = {"16": 16, "1k": 1_000, "100k": 100_000}
 
 
+# ---------------------------------------------------------------------- agent-only steps
 def stream(num_percepts: int, steps: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     states = rng.integers(num_percepts, size=steps).tolist()
@@ -42,18 +57,17 @@ def stream(num_percepts: int, steps: int, seed: int = 0):
     return states, rewards
 
 
-def time_graph(num_percepts: int, steps: int) -> float:
-    agent = ps_graph.PSAgent(ACTIONS, spaces.Discrete(num_percepts), gamma_damping=GAMMA,
-                             eta_glow_damping=ETA, seed=0)
-    for s in range(num_percepts):  # the ECM holds every percept clip before timing
+def time_agent(cls, num_percepts: int, steps: int) -> float:
+    """Microseconds per act + observe of a PSAgent or TwoLayerPS holding every percept."""
+    agent = cls(ACTIONS, spaces.Discrete(num_percepts), gamma_damping=GAMMA, eta_glow_damping=ETA, seed=0)
+    for s in range(num_percepts):
         agent.percept(s)
     states, rewards = stream(num_percepts, steps)
     act, observe = agent.act, agent.observe
     start = time.perf_counter()
     for t in range(steps):
         act(states[t])
-        end = (t + 1) % EPISODE == 0
-        observe(rewards[t], states[t], False, end)
+        observe(rewards[t], states[t], False, (t + 1) % EPISODE == 0)
     return (time.perf_counter() - start) / steps * 1e6
 
 
@@ -73,31 +87,134 @@ def best_of(fn, *args, repeats: int = 3) -> float:
     return min(fn(*args) for _ in range(repeats))
 
 
-SIZES = {"16": 16, "1k": 1_000, "100k": 100_000}
+def time_growth(num_percepts: int = 100_000) -> float:
+    agent = ps_graph.TwoLayerPS(ACTIONS, spaces.Discrete(num_percepts), seed=0)
+    start = time.perf_counter()
+    for s in range(num_percepts):
+        agent.percept(s)
+    return time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------- the course exercise
+def textbook_frozenlake(runs: int, episodes: int) -> float:
+    """The course's train_ps loop with the dense textbook agent on gymnasium."""
+    env = gym.make("FrozenLake-v1", is_slippery=False)
+    start = time.perf_counter()
+    for run in range(runs):
+        agent = TextbookPS(0.0, 0.04, 16, 4, rng=np.random.default_rng(run))
+        env.reset(seed=run)
+        for _ in range(episodes):
+            s = env.reset()[0]
+            agent.reset_gmatrix()
+            for _ in range(99):
+                action = agent.deliberate(s)
+                s, r, done, _, _ = env.step(action)
+                agent.learn(r)
+                if done:
+                    break
+    return time.perf_counter() - start
+
+
+def batch_frozenlake(runs: int, episodes: int) -> float:
+    mdp = from_id("FrozenLake-v1", is_slippery=False)
+    start = time.perf_counter()
+    agents = BatchedTwoLayerPS.for_mdp(mdp, runs, gamma_damping=0.0, eta_glow_damping=0.04, seed=0)
+    train_batch(agents, mdp, episodes, seed=0, max_steps=99)
+    return time.perf_counter() - start
+
+
+def batch_steps_per_s(num_agents: int, episodes: int) -> float:
+    mdp = from_id("FrozenLake-v1", is_slippery=True)
+    agents = BatchedTwoLayerPS.for_mdp(mdp, num_agents, gamma_damping=GAMMA, eta_glow_damping=ETA, seed=0)
+    result = train_batch(agents, mdp, episodes, seed=0)
+    return result.steps / result.wall_time
+
+
+# ---------------------------------------------------------------------- loop vs env ceiling
+def env_ceiling_steps_per_s(steps: int) -> float:
+    env = gym.make("FrozenLake-v1", is_slippery=True)
+    actions = np.random.default_rng(0).integers(4, size=steps).tolist()
+    env.reset(seed=0)
+    start = time.perf_counter()
+    for a in actions:
+        _, _, terminated, truncated, _ = env.step(a)
+        if terminated or truncated:
+            env.reset()
+    return steps / (time.perf_counter() - start)
+
+
+def ps_loop_steps_per_s(steps: int) -> float:
+    env = gym.make("FrozenLake-v1", is_slippery=True)
+    agent = ps_graph.TwoLayerPS.for_env(env, gamma_damping=GAMMA, eta_glow_damping=ETA, seed=0)
+    result = ps_graph.train(agent, env, total_steps=steps, seed=0)
+    return result.steps / result.wall_time
+
+
+# ---------------------------------------------------------------------- memory
+def bytes_per_edge(cls, num_percepts: int = 100_000) -> float:
+    tracemalloc.start()
+    try:
+        agent = cls(ACTIONS, spaces.Discrete(num_percepts), seed=0)
+        before = tracemalloc.get_traced_memory()[0]
+        for s in range(num_percepts):
+            agent.percept(s)
+        used = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    return used / (num_percepts * ACTIONS)
 
 
 def run(quick: bool = False) -> dict[str, float]:
     steps = 4_000 if quick else 20_000
     big_textbook_steps = 100 if quick else 400
-    figures: dict[str, float] = {}
+    f: dict[str, float] = {}
     for name, n in SIZES.items():
-        figures[f"graph_us_per_step_{name}"] = best_of(time_graph, n, steps, repeats=1 if n > 1000 else 3)
-        tb_steps = big_textbook_steps if n > 1000 else steps
-        figures[f"textbook_us_per_step_{name}"] = best_of(time_textbook, n, tb_steps, repeats=1 if n > 1000 else 3)
-    figures["graph_vs_textbook_16"] = figures["graph_us_per_step_16"] / figures["textbook_us_per_step_16"]
-    figures["graph_100k_vs_16"] = figures["graph_us_per_step_100k"] / figures["graph_us_per_step_16"]
-    return figures
+        reps = 1 if n > 1000 else 3
+        f[f"graph_us_per_step_{name}"] = best_of(time_agent, ps_graph.PSAgent, n, steps, repeats=reps)
+        f[f"fast_us_per_step_{name}"] = best_of(time_agent, ps_graph.TwoLayerPS, n, steps, repeats=reps)
+        f[f"textbook_us_per_step_{name}"] = best_of(
+            time_textbook, n, big_textbook_steps if n > 1000 else steps, repeats=reps
+        )
+    f["grow_100k_percepts_s"] = best_of(time_growth, repeats=1 if quick else 3)
+    f["batch_frozenlake_30x500_s"] = best_of(batch_frozenlake, 30, 500, repeats=1 if quick else 3)
+    f["textbook_frozenlake_30x500_s"] = textbook_frozenlake(30, 500)
+    f["batch_agent_steps_per_s_k1000"] = batch_steps_per_s(1000, 5 if quick else 20)
+    loop_steps = 20_000 if quick else 100_000
+    f["env_ceiling_steps_per_s"] = max(env_ceiling_steps_per_s(loop_steps) for _ in range(2))
+    f["ps_loop_steps_per_s"] = max(ps_loop_steps_per_s(loop_steps) for _ in range(2))
+    f["graph_bytes_per_edge"] = bytes_per_edge(ps_graph.PSAgent)
+    f["fast_bytes_per_entry"] = bytes_per_edge(ps_graph.TwoLayerPS)
+    return f
 
 
-def table(figures: dict[str, float]) -> str:
-    rows = ["| percept clips | graph core (us/step) | textbook (us/step) | graph / textbook |",
-            "|---:|---:|---:|---:|"]
-    for name in SIZES:
-        g, t = figures[f"graph_us_per_step_{name}"], figures[f"textbook_us_per_step_{name}"]
-        rows.append(f"| {SIZES[name]:,} | {g:.2f} | {t:.2f} | {g / t:.2f}x |")
-    rows.append("")
-    rows.append(f"targets: graph/textbook at 16 <= 1.5 (got {figures['graph_vs_textbook_16']:.2f}); "
-                f"graph 100k / graph 16 <= 1.5 (got {figures['graph_100k_vs_16']:.2f})")
+def table(f: dict[str, float]) -> str:
+    rows = [
+        "| percept clips | graph core (us/step) | fast path (us/step) | textbook (us/step) | graph / textbook | fast / textbook |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, n in SIZES.items():
+        g, fa, t = (f[f"{k}_us_per_step_{name}"] for k in ("graph", "fast", "textbook"))
+        rows.append(f"| {n:,} | {g:.2f} | {fa:.2f} | {t:.2f} | {g / t:.2f}x | {fa / t:.2f}x |")
+    checks = [
+        ("graph 16 / textbook 16", f["graph_us_per_step_16"] / f["textbook_us_per_step_16"], "<= 1.5"),
+        ("graph 100k / graph 16", f["graph_us_per_step_100k"] / f["graph_us_per_step_16"], "<= 1.5"),
+        ("textbook 16 / fast 16 (speed-up)", f["textbook_us_per_step_16"] / f["fast_us_per_step_16"], ">= 3"),
+        ("fast 100k / fast 16", f["fast_us_per_step_100k"] / f["fast_us_per_step_16"], "<= 1.5"),
+        ("grow 100,000 percepts (s)", f["grow_100k_percepts_s"], "<= 0.5"),
+        ("textbook / batch, FrozenLake 30 x 500 (speed-up)",
+         f["textbook_frozenlake_30x500_s"] / f["batch_frozenlake_30x500_s"], ">= 30"),
+        ("batched agent-steps per s, K = 1,000", f["batch_agent_steps_per_s_k1000"], ">= 1,000,000"),
+        ("TwoLayerPS loop / env ceiling", f["ps_loop_steps_per_s"] / f["env_ceiling_steps_per_s"], ">= 0.5"),
+        ("graph bytes per edge", f["graph_bytes_per_edge"], "<= 500"),
+        ("fast bytes per h entry", f["fast_bytes_per_entry"], "<= 24"),
+    ]
+    rows += ["", "| figure | measured | target |", "|---|---:|---:|"]
+    rows += [f"| {name} | {value:,.2f} | {target} |" for name, value, target in checks]
+    rows += [
+        "",
+        f"batch 30 x 500: {f['batch_frozenlake_30x500_s']:.3f} s beside textbook {f['textbook_frozenlake_30x500_s']:.2f} s; "
+        f"loop {f['ps_loop_steps_per_s']:,.0f} steps/s beside env ceiling {f['env_ceiling_steps_per_s']:,.0f} steps/s",
+    ]
     return "\n".join(rows)
 
 

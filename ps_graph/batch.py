@@ -1,0 +1,256 @@
+"""K agents in lockstep on K copies of a tabular MDP: BatchedTwoLayerPS and the batched loop.
+
+A batched agent speaks the agent protocol on arrays: ``act(states, active) -> actions``
+and ``observe(rewards, next_states, terminated, truncated, active)``, one entry per agent;
+``active`` masks agents that have finished their budget. :func:`train_batch` runs any such
+agent (BatchedTwoLayerPS here, ``qbaselines.BatchedQLearning``) on a
+:class:`~ps_graph.tabular.VectorMDP`, so the course's 30 runs x 500 episodes are one call.
+
+Each agent has its own random stream (:class:`~ps_graph.streams.AgentStreams`); agent k
+with seed s draws the same uniforms, in the same order, as ``TwoLayerPS(seed=s)``, so it
+behaves like that agent (statistically: the environment copies use one shared stream).
+
+Example
+-------
+>>> from ps_graph.tabular import from_id
+>>> mdp = from_id("FrozenLake-v1", is_slippery=False)
+>>> agents = BatchedTwoLayerPS.for_mdp(mdp, num_agents=30, eta_glow_damping=0.04, seed=0)
+>>> result = train_batch(agents, mdp, episodes=500, seed=0, max_steps=99)
+>>> result.returns.shape, bool(result.returns[:, -100:].mean() > 0.9)
+((30, 500), True)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import rules
+from ._validate import check_int, make_config
+from .agent import PSConfig
+from .errors import RewardError
+from .streams import AgentStreams, agent_seeds
+from .training import TrainResult
+
+__all__ = ["BatchedTwoLayerPS", "BatchResult", "train_batch", "check_rewards"]
+
+
+def check_rewards(rewards) -> np.ndarray:
+    """Rewards as a float array; NaN or infinite ones raise :class:`RewardError`."""
+    r = np.asarray(rewards, dtype=np.float64)
+    if not np.all(np.isfinite(r)):
+        bad = r[~np.isfinite(r)][0]
+        raise RewardError(f"rewards must be finite numbers; got {bad!r}. Check the environment or reward wrapper.")
+    return r
+
+
+class BatchedTwoLayerPS:
+    """K independent 2-layer PS agents over the same S states and A actions, vectorized.
+
+    Semantics are TwoLayerPS's (and so the graph core's): glow decays every step and the
+    chosen edge glows; ``h <- h - gamma (h - h0) + g R`` every step, applied lazily (a row
+    is brought up to date when read, an agent's table when it is rewarded); glow resets
+    when an agent's episode ends; reflections re-sample while the emotion is negative.
+
+    Parameters
+    ----------
+    num_states, num_actions, num_agents : int
+    config : PSConfig, or the hyperparameters as keywords
+    seed : int, sequence of K ints, or None
+        A sequence gives agent k the seed ``seed[k]`` (the stream of ``TwoLayerPS(seed=seed[k])``);
+        one int is a root seed from which K independent seeds are derived.
+    """
+
+    def __init__(
+        self,
+        num_states: int,
+        num_actions: int,
+        num_agents: int,
+        *,
+        config: PSConfig | None = None,
+        seed: int | Sequence[int] | None = None,
+        **hyperparameters: Any,
+    ) -> None:
+        self.config = cfg = make_config(PSConfig, config, hyperparameters, "PS")
+        s = self.num_states = check_int("num_states", num_states, 1)
+        a = self.num_actions = check_int("num_actions", num_actions, 1)
+        k = self.num_agents = check_int("num_agents", num_agents, 1)
+        self.seeds = agent_seeds(k, seed)
+        self.streams = AgentStreams.from_seeds(self.seeds)
+        self._h = np.full((k, s, a), cfg.h0)  # current as of _stamp (per agent and row)
+        self._stamp = np.zeros((k, s), np.int64)
+        self._clock = np.zeros(k, np.int64)
+        self._glow = np.zeros((k, s, a))  # current as of _glow_time
+        self._glow_time = np.zeros((k, s, a), np.int64)
+        self._glow_clock = np.zeros(k, np.int64)
+        self._emotion = np.ones((k, s, a), bool)
+        self._agents = np.arange(k)
+        self._pending_states = np.zeros(k, np.int64)
+        self._pending_actions = np.zeros(k, np.int64)
+
+    @classmethod
+    def for_mdp(cls, mdp, num_agents: int, **kwargs: Any) -> BatchedTwoLayerPS:
+        """K agents for a :class:`~ps_graph.tabular.TabularMDP`."""
+        return cls(mdp.num_states, mdp.num_actions, num_agents, **kwargs)
+
+    def _rows(self, states: np.ndarray) -> np.ndarray:
+        """Current h-rows (K, A) of each agent's state (computed; storage stays lazy)."""
+        behind = self._clock - self._stamp[self._agents, states]
+        return rules.damp(self._h[self._agents, states], self.config.gamma_damping, self.config.h0, behind[:, None])
+
+    def act(self, states, active: np.ndarray | None = None, explore: bool = True) -> np.ndarray:
+        """One action per agent (an index in 0..A-1); only ``active`` agents glow and draw."""
+        cfg, k = self.config, self._agents
+        states = np.asarray(states, dtype=np.int64)
+        active = np.ones(self.num_agents, bool) if active is None else np.asarray(active, bool)
+        h = self._rows(states)
+        if not explore:  # most probable action, first of ties; changes nothing
+            return np.argmax(h, axis=1)
+        weights = rules.hopping_weights(h, cfg.policy, cfg.beta_softmax)
+        j = rules.sample_index(weights, self.streams.uniform(active))
+        for _ in range(cfg.num_reflections):
+            negative = active & ~self._emotion[k, states, j]
+            if not negative.any():
+                break
+            j = np.where(negative, rules.sample_index(weights, self.streams.uniform(negative)), j)
+        self._glow_clock += active
+        ka, sa, ja = k[active], states[active], j[active]
+        if cfg.glow == "accumulate":
+            age = self._glow_clock[ka] - self._glow_time[ka, sa, ja]
+            current = rules.decay_glow(self._glow[ka, sa, ja], cfg.eta_glow_damping, age)
+        else:
+            current = np.zeros(len(ja))
+        self._glow[ka, sa, ja] = rules.glow_after_traversal(current, cfg.glow)
+        self._glow_time[ka, sa, ja] = self._glow_clock[ka]
+        self._pending_states[active] = sa
+        self._pending_actions[active] = ja
+        return j
+
+    def observe(self, rewards, next_states, terminated, truncated, active: np.ndarray | None = None) -> None:
+        """Every active agent learns from its reward; glow resets where an episode ended."""
+        cfg = self.config
+        r = check_rewards(rewards)
+        active = np.ones(self.num_agents, bool) if active is None else np.asarray(active, bool)
+        self._clock += active
+        rewarded = np.flatnonzero(active & (r != 0.0))
+        if rewarded.size:  # bring those agents' tables up to date, then add g R
+            behind = self._clock[rewarded, None] - self._stamp[rewarded]
+            h = rules.damp(self._h[rewarded], cfg.gamma_damping, cfg.h0, behind[..., None])
+            age = self._glow_clock[rewarded, None, None] - self._glow_time[rewarded]
+            g = rules.decay_glow(self._glow[rewarded], cfg.eta_glow_damping, age)
+            self._h[rewarded] = rules.floor_h(rules.reward_step(h, g, r[rewarded, None, None]), cfg.h_floor)
+            self._stamp[rewarded] = self._clock[rewarded, None]
+        if cfg.num_reflections:
+            ka = self._agents[active]
+            self._emotion[ka, self._pending_states[active], self._pending_actions[active]] = r[active] > 0
+        ended = active & (np.asarray(terminated, bool) | np.asarray(truncated, bool))
+        if ended.any():
+            self._glow[ended] = 0.0
+
+    def h_values(self) -> np.ndarray:
+        """Current h-values of every agent, shape (K, S, A) (a copy)."""
+        behind = self._clock[:, None] - self._stamp
+        return np.array(rules.damp(self._h, self.config.gamma_damping, self.config.h0, behind[..., None]))
+
+    def policy(self) -> np.ndarray:
+        """Each agent's hopping probabilities, shape (K, S, A): an exactly evaluable policy
+        (:func:`ps_graph.tabular.evaluate_policy`)."""
+        return rules.hopping_probabilities(self.h_values(), self.config.policy, self.config.beta_softmax)
+
+    def __repr__(self) -> str:
+        return f"BatchedTwoLayerPS(agents={self.num_agents}, states={self.num_states}, actions={self.num_actions}, {self.config})"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Per-agent, per-episode statistics of :func:`train_batch`: arrays of shape (K, E)."""
+
+    returns: np.ndarray
+    lengths: np.ndarray
+    terminated: np.ndarray
+    wall_time: float = 0.0
+
+    @property
+    def steps(self) -> int:
+        """Environment steps over all agents and episodes."""
+        return int(self.lengths.sum())
+
+    def runs(self) -> list[TrainResult]:
+        """One :class:`~ps_graph.TrainResult` per agent (for plots and CSV)."""
+        return [TrainResult(self.returns[k], self.lengths[k], self.terminated[k], self.wall_time)
+                for k in range(len(self.returns))]
+
+    def success_rate(self, last: int | None = None) -> np.ndarray:
+        """Per agent: the fraction of (the ``last``) episodes with a positive return."""
+        r = self.returns if last is None else self.returns[:, -last:]
+        return (r > 0).mean(axis=1)
+
+
+def train_batch(
+    agent,
+    mdp,
+    episodes: int,
+    *,
+    seed: int | None = None,
+    max_steps: int | None = None,
+    progress: bool = False,
+) -> BatchResult:
+    """Train a batched agent on K copies of ``mdp`` until every agent has run ``episodes``.
+
+    Copies are stepped in lockstep by one :class:`~ps_graph.tabular.VectorMDP` seeded with
+    ``seed``; the MDP's time limit truncates episodes, ``max_steps`` (if given) cuts them
+    sooner, and both reach the agent as ``truncated``. Agents that finish early stop
+    learning (``active`` is False for them) while the others go on.
+    """
+    from .tabular import VectorMDP
+
+    episodes = check_int("episodes", episodes, 1)
+    if max_steps is not None:
+        max_steps = check_int("max_steps", max_steps, 1)
+    k = agent.num_agents
+    env = VectorMDP(mdp, k, seed=seed)
+    returns = np.zeros((k, episodes))
+    lengths = np.zeros((k, episodes), np.int64)
+    terminals = np.zeros((k, episodes), bool)
+    done_episodes = np.zeros(k, np.int64)
+    ep_return = np.zeros(k)
+    ep_length = np.zeros(k, np.int64)
+    active = np.ones(k, bool)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=k * episodes, unit="ep", desc=f"{type(agent).__name__} x{k}")
+    start = time.perf_counter()
+    states = env.reset()
+    try:
+        while active.any():
+            actions = agent.act(states, active)
+            next_states, rewards, terminated, truncated = env.step(actions)
+            ep_length += active
+            ep_return += np.where(active, rewards, 0.0)
+            if max_steps is not None:
+                truncated = truncated | ((ep_length >= max_steps) & ~terminated)
+            agent.observe(rewards, next_states, terminated, truncated, active)
+            ended = terminated | truncated
+            finished = np.flatnonzero(ended & active)
+            if finished.size:
+                slot = done_episodes[finished]
+                returns[finished, slot] = ep_return[finished]
+                lengths[finished, slot] = ep_length[finished]
+                terminals[finished, slot] = terminated[finished]
+                done_episodes[finished] += 1
+                active = done_episodes < episodes
+                if bar is not None:
+                    bar.update(finished.size)
+            ep_return[ended] = 0.0
+            ep_length[ended] = 0
+            states = np.where(ended, env.reset(mask=ended), next_states) if ended.any() else next_states
+    finally:
+        if bar is not None:
+            bar.close()
+    return BatchResult(returns, lengths, terminals, time.perf_counter() - start)
