@@ -35,17 +35,8 @@ from ._validate import check_int, check_real, check_seed
 from .errors import PSGraphError
 
 __all__ = [
-    "SUPPORTED_ENVS",
-    "TabularError",
-    "TabularMDP",
-    "PolicyValue",
-    "VectorMDP",
-    "from_env",
-    "from_id",
-    "value_iteration",
-    "evaluate_policy",
-    "optimal_finite_horizon",
-    "greedy_policy",
+    "SUPPORTED_ENVS", "TabularError", "TabularMDP", "PolicyValue", "VectorMDP", "from_env", "from_id",
+    "value_iteration", "evaluate_policy", "optimal_finite_horizon", "greedy_policy",
 ]
 
 #: Env ids whose transition table :func:`from_env` is tested against gymnasium.
@@ -118,8 +109,7 @@ class TabularMDP:
             raise _fail(f"the outcome probabilities of every (s, a) must sum to 1 (within {PROB_TOL})",
                         f"sum {p[s, a].sum()!r} at s={s}, a={a}", "Normalize that row.")
         if ns.min() < 0 or ns.max() >= S:
-            raise _fail(f"next_states must lie in [0, {S})", f"range [{ns.min()}, {ns.max()}]",
-                        "Check num_states.")
+            raise _fail(f"next_states must lie in [0, {S})", f"[{ns.min()}, {ns.max()}]", "Check num_states.")
         if not np.all(np.isfinite(r)):
             raise _fail("rewards must be finite", "NaN or inf", "Fix the reward table.")
         init = np.array(self.initial, dtype=np.float64)
@@ -196,8 +186,8 @@ def from_env(env) -> TabularMDP:
     S = int(base.observation_space.n)
     A = int(base.action_space.n)
     if sorted(table) != list(range(S)) or any(sorted(table[s]) != list(range(A)) for s in table):
-        raise _fail(f"P must have states 0..{S - 1}, each with actions 0..{A - 1}",
-                    f"{len(table)} states", "Pass an env whose P matches its spaces.")
+        raise _fail(f"P must have states 0..{S - 1}, each with actions 0..{A - 1}", f"{len(table)} states",
+                    "Pass an env whose P matches its spaces.")
     K = max(len(table[s][a]) for s in range(S) for a in range(A))
     probs, rewards = np.zeros((S, A, K)), np.zeros((S, A, K))
     next_states = np.zeros((S, A, K), dtype=np.int64)
@@ -365,11 +355,10 @@ def value_iteration(mdp: TabularMDP, gamma: float = 0.99, tol: float = 1e-10,
 
 
 def _check_horizon(mdp: TabularMDP, horizon) -> int:
+    horizon = mdp.max_episode_steps if horizon is None else horizon
     if horizon is None:
-        horizon = mdp.max_episode_steps
-        if horizon is None:
-            raise _fail("a finite horizon is needed", f"horizon=None and {mdp.name} has no time limit",
-                        "Pass horizon=<number of steps>.")
+        raise _fail("a finite horizon is needed", f"horizon=None and {mdp.name} has no time limit",
+                    "Pass horizon=<number of steps>.")
     return check_int("horizon", horizon, 1)
 
 
