@@ -106,19 +106,21 @@ class BatchedTwoLayerPS:
         """One action per agent (an index in 0..A-1); only ``active`` agents glow and draw."""
         cfg, k = self.config, self._agents
         states = np.asarray(states, dtype=np.int64)
-        active = np.ones(self.num_agents, bool) if active is None else np.asarray(active, bool)
+        every = active is None  # the common case: every agent acts, no masking needed
+        active = np.ones(self.num_agents, bool) if every else np.asarray(active, bool)
+        sel = slice(None) if every else active
         h = self._rows(states)
         if not explore:  # most probable action, first of ties; changes nothing
             return np.argmax(h, axis=1)
         weights = rules.hopping_weights(h, cfg.policy, cfg.beta_softmax)
-        j = rules.sample_index(weights, self.streams.uniform(active))
+        j = rules.sample_index(weights, self.streams.uniform(None if every else active))
         for _ in range(cfg.num_reflections):
             negative = active & ~self._emotion[k, states, j]
             if not negative.any():
                 break
             j = np.where(negative, rules.sample_index(weights, self.streams.uniform(negative)), j)
-        self._glow_clock += active
-        ka, sa, ja = k[active], states[active], j[active]
+        self._glow_clock += 1 if every else active
+        ka, sa, ja = k[sel], states[sel], j[sel]
         if cfg.glow == "accumulate":
             age = self._glow_clock[ka] - self._glow_time[ka, sa, ja]
             current = rules.decay_glow(self._glow[ka, sa, ja], cfg.eta_glow_damping, age)
@@ -126,18 +128,19 @@ class BatchedTwoLayerPS:
             current = np.zeros(len(ja))
         self._glow[ka, sa, ja] = rules.glow_after_traversal(current, cfg.glow)
         self._glow_time[ka, sa, ja] = self._glow_clock[ka]
-        self._pending_states[active] = sa
-        self._pending_actions[active] = ja
+        self._pending_states[sel] = sa
+        self._pending_actions[sel] = ja
         return j
 
     def observe(self, rewards, next_states, terminated, truncated, active: np.ndarray | None = None) -> None:
         """Every active agent learns from its reward; glow resets where an episode ended."""
         cfg = self.config
         r = check_rewards(rewards)
-        active = np.ones(self.num_agents, bool) if active is None else np.asarray(active, bool)
-        self._clock += active
-        rewarded = np.flatnonzero(active & (r != 0.0))
-        if rewarded.size:  # bring those agents' tables up to date, then add g R
+        every = active is None
+        active = np.ones(self.num_agents, bool) if every else np.asarray(active, bool)
+        self._clock += 1 if every else active
+        rewarded = np.flatnonzero(active & (r != 0.0)) if r.any() else ()
+        if len(rewarded):  # bring those agents' tables up to date, then add g R
             behind = self._clock[rewarded, None] - self._stamp[rewarded]
             h = rules.damp(self._h[rewarded], cfg.gamma_damping, cfg.h0, behind[..., None])
             age = self._glow_clock[rewarded, None, None] - self._glow_time[rewarded]
@@ -220,6 +223,7 @@ def train_batch(
     ep_return = np.zeros(k)
     ep_length = np.zeros(k, np.int64)
     active = np.ones(k, bool)
+    every = True  # all agents still within their budget
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -229,13 +233,14 @@ def train_batch(
     states = env.reset()
     try:
         while active.any():
-            actions = agent.act(states, active)
+            mask = None if every else active
+            actions = agent.act(states, mask)
             next_states, rewards, terminated, truncated = env.step(actions)
             ep_length += active
-            ep_return += np.where(active, rewards, 0.0)
+            ep_return += rewards * active
             if max_steps is not None:
                 truncated = truncated | ((ep_length >= max_steps) & ~terminated)
-            agent.observe(rewards, next_states, terminated, truncated, active)
+            agent.observe(rewards, next_states, terminated, truncated, mask)
             ended = terminated | truncated
             finished = np.flatnonzero(ended & active)
             if finished.size:
@@ -245,6 +250,7 @@ def train_batch(
                 terminals[finished, slot] = terminated[finished]
                 done_episodes[finished] += 1
                 active = done_episodes < episodes
+                every = bool(active.all())
                 if bar is not None:
                     bar.update(finished.size)
             ep_return[ended] = 0.0

@@ -55,7 +55,15 @@ class AgentStreams:
 
     def uniform(self, mask: np.ndarray | None = None) -> np.ndarray:
         """One uniform per agent; only agents in ``mask`` advance their stream (others get 0)."""
-        take = np.ones(len(self._pos), bool) if mask is None else np.asarray(mask, bool)
+        if mask is None:  # every agent draws
+            if (self._pos >= self.block).any():
+                for k in np.flatnonzero(self._pos >= self.block):
+                    self._u[k] = self.generators[k].random(self.block)
+                    self._pos[k] = 0
+            u = self._u[self._rows, self._pos]
+            self._pos += 1
+            return u
+        take = np.asarray(mask, bool)
         for k in np.flatnonzero(take & (self._pos >= self.block)):
             self._u[k] = self.generators[k].random(self.block)
             self._pos[k] = 0
