@@ -11,7 +11,8 @@ when a plot is asked for.
 20
 """
 
-from . import rules
+from . import rules, tabular
+from .batch import BatchedTwoLayerPS, BatchResult, train_batch
 from .agent import PSAgent, PSConfig, action_clip, percept_clip
 from .ecm import ECM
 from .fast import TwoLayerPS
@@ -26,6 +27,10 @@ __all__ = [
     "PSAgent",
     "PSConfig",
     "TwoLayerPS",
+    "BatchedTwoLayerPS",
+    "BatchResult",
+    "train_batch",
+    "tabular",
     "Agent",
     "TrainResult",
     "train",

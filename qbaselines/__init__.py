@@ -3,6 +3,7 @@
 Importing qbaselines does not import torch; the DQN loads it when used.
 """
 
+from .batch import BatchedQLearning
 from .qlearning import QLearningAgent, QLearningConfig
 from .rules import td_target, td_update
 from .schedules import exponential_schedule, linear_schedule
@@ -10,6 +11,7 @@ from .schedules import exponential_schedule, linear_schedule
 __all__ = [
     "QLearningAgent",
     "QLearningConfig",
+    "BatchedQLearning",
     "td_target",
     "td_update",
     "linear_schedule",
