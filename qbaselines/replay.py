@@ -1,0 +1,53 @@
+"""A preallocated numpy ring buffer of transitions, sampled with the agent's Generator.
+
+>>> buf = ReplayBuffer(capacity=3, obs_dim=1)
+>>> for t in range(5):
+...     buf.add([t], 0, float(t), [t + 1], terminated=False)
+>>> len(buf), sorted(buf.observations[:, 0].tolist())   # the two oldest were overwritten
+(3, [2.0, 3.0, 4.0])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ps_graph._validate import check_int
+
+__all__ = ["ReplayBuffer"]
+
+
+class ReplayBuffer:
+    """Fixed-capacity FIFO of (obs, action, reward, next_obs, terminated) as numpy arrays.
+
+    ``terminated`` is stored as 0/1 float: 1 stops bootstrapping. A transition cut off by a
+    time limit (``truncated``) is stored with 0, so its target still bootstraps.
+    """
+
+    def __init__(self, capacity: int, obs_dim: int) -> None:
+        self.capacity = check_int("buffer_size", capacity, 1)
+        self.observations = np.zeros((self.capacity, obs_dim), np.float32)
+        self.next_observations = np.zeros((self.capacity, obs_dim), np.float32)
+        self.actions = np.zeros(self.capacity, np.int64)
+        self.rewards = np.zeros(self.capacity, np.float32)
+        self.terminated = np.zeros(self.capacity, np.float32)
+        self._next = 0
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def add(self, obs, action: int, reward: float, next_obs, terminated: bool) -> None:
+        i = self._next
+        self.observations[i] = obs
+        self.actions[i] = action
+        self.rewards[i] = reward
+        self.next_observations[i] = next_obs
+        self.terminated[i] = float(terminated)
+        self._next = (i + 1) % self.capacity
+        self._size = min(self._size + 1, self.capacity)
+
+    def sample(self, batch_size: int, rng: np.random.Generator):
+        """``batch_size`` transitions drawn uniformly with replacement, as numpy arrays."""
+        idx = rng.integers(self._size, size=batch_size)
+        return (self.observations[idx], self.actions[idx], self.rewards[idx],
+                self.next_observations[idx], self.terminated[idx])
