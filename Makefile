@@ -25,6 +25,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet $(FIND_LINKS) -e ".[bench]"
 	$(PY) benchmarks/run.py --json results/bench.json
 
 clean:

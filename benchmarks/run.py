@@ -11,7 +11,9 @@ and the table quotes ratios:
   textbook agent run with gymnasium as in the course;
 * batched agent-steps per second at K = 1,000; TwoLayerPS through ``train`` on gymnasium
   beside gymnasium's own ceiling (random actions, same env);
-* memory per edge (graph core) and per h entry (fast path) at 100,000 percepts x 4 actions.
+* memory per edge (graph core) and per h entry (fast path) at 100,000 percepts x 4 actions;
+* DQN on CartPole with the rl-baselines3-zoo settings beside Stable-Baselines3's DQN with
+  the same settings (when the ``bench`` extra is installed), one torch thread each.
 
     python benchmarks/run.py [--quick] [--json out.json]
 
@@ -150,6 +152,37 @@ def ps_loop_steps_per_s(steps: int) -> float:
     return result.steps / result.wall_time
 
 
+# ---------------------------------------------------------------------- DQN vs Stable-Baselines3
+ZOO = dict(learning_rate=2.3e-3, batch_size=64, buffer_size=100_000, learning_starts=1_000, gamma=0.99,
+           target_update_interval=10, train_freq=256, gradient_steps=128, exploration_fraction=0.16,
+           exploration_final_eps=0.04)
+
+
+def dqn_steps_per_s(steps: int) -> float:
+    """Our DQN with the rl-baselines3-zoo CartPole settings, one torch thread."""
+    from qbaselines import DQNAgent
+
+    env = gym.make("CartPole-v1")
+    agent = DQNAgent.for_env(env, net_arch=[256, 256], total_timesteps=steps, torch_threads=1, seed=0, **ZOO)
+    result = ps_graph.train(agent, env, total_steps=steps, seed=0)
+    return result.steps / result.wall_time
+
+
+def sb3_steps_per_s(steps: int) -> float | None:
+    """Stable-Baselines3's DQN with the same settings and one torch thread (None if absent)."""
+    try:
+        import torch
+        from stable_baselines3 import DQN
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    model = DQN("MlpPolicy", gym.make("CartPole-v1"), policy_kwargs=dict(net_arch=[256, 256]), seed=0,
+                device="cpu", **ZOO)
+    start = time.perf_counter()
+    model.learn(steps)
+    return steps / (time.perf_counter() - start)
+
+
 # ---------------------------------------------------------------------- memory
 def bytes_per_edge(cls, num_percepts: int = 100_000) -> float:
     tracemalloc.start()
@@ -182,6 +215,11 @@ def run(quick: bool = False) -> dict[str, float]:
     loop_steps = 20_000 if quick else 100_000
     f["env_ceiling_steps_per_s"] = max(env_ceiling_steps_per_s(loop_steps) for _ in range(2))
     f["ps_loop_steps_per_s"] = max(ps_loop_steps_per_s(loop_steps) for _ in range(2))
+    dqn_steps = 5_000 if quick else 50_000
+    f["dqn_cartpole_steps_per_s"] = dqn_steps_per_s(dqn_steps)
+    sb3 = sb3_steps_per_s(dqn_steps)
+    if sb3 is not None:
+        f["sb3_cartpole_steps_per_s"] = sb3
     f["graph_bytes_per_edge"] = bytes_per_edge(ps_graph.PSAgent)
     f["fast_bytes_per_entry"] = bytes_per_edge(ps_graph.TwoLayerPS)
     return f
@@ -208,12 +246,18 @@ def table(f: dict[str, float]) -> str:
         ("graph bytes per edge", f["graph_bytes_per_edge"], "<= 500"),
         ("fast bytes per h entry", f["fast_bytes_per_entry"], "<= 24"),
     ]
+    if "sb3_cartpole_steps_per_s" in f:
+        checks.append(("DQN / Stable-Baselines3 steps per s, CartPole zoo settings",
+                       f["dqn_cartpole_steps_per_s"] / f["sb3_cartpole_steps_per_s"], ">= 1.5"))
     rows += ["", "| figure | measured | target |", "|---|---:|---:|"]
     rows += [f"| {name} | {value:,.2f} | {target} |" for name, value, target in checks]
     rows += [
         "",
         f"batch 30 x 500: {f['batch_frozenlake_30x500_s']:.3f} s beside textbook {f['textbook_frozenlake_30x500_s']:.2f} s; "
         f"loop {f['ps_loop_steps_per_s']:,.0f} steps/s beside env ceiling {f['env_ceiling_steps_per_s']:,.0f} steps/s",
+        f"DQN CartPole: {f['dqn_cartpole_steps_per_s']:,.0f} steps/s"
+        + (f" beside Stable-Baselines3 {f['sb3_cartpole_steps_per_s']:,.0f} steps/s" if "sb3_cartpole_steps_per_s" in f
+           else " (install the bench extra to time Stable-Baselines3 beside it)"),
     ]
     return "\n".join(rows)
 

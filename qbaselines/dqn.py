@@ -190,7 +190,11 @@ class DQNAgent:
             self.q_net = _mlp(torch, sizes).to(self.device)
         self.target_net = _mlp(torch, sizes).to(self.device)
         self.target_net.load_state_dict(self.q_net.state_dict())
-        self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=c.learning_rate)
+        try:  # the fused CPU/CUDA kernel is the cheapest Adam step for these small MLPs
+            self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=c.learning_rate, fused=True)
+        except (RuntimeError, TypeError):  # pragma: no cover - older torch or unsupported device
+            self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=c.learning_rate)
+        self._np_layers: list[tuple[np.ndarray, np.ndarray]] | None = None  # CPU copy for acting
         self.buffer = ReplayBuffer(c.buffer_size, self.obs_dim)
         if c.exploration_schedule == "linear":
             self._eps = linear_schedule(c.exploration_initial_eps, c.exploration_final_eps,
@@ -213,11 +217,22 @@ class DQNAgent:
         return float(self._eps(self.num_timesteps))
 
     def q_values(self, observation) -> np.ndarray:
-        """Q(s, .) of one observation from the online network."""
-        torch = self._torch
-        with torch.no_grad():
-            x = torch.as_tensor(self.encode(observation), device=self.device).unsqueeze(0)
-            return self.q_net(x)[0].cpu().numpy()
+        """Q(s, .) of one observation from the online network.
+
+        Acting needs one small forward pass per step; a numpy copy of the weights (refreshed
+        after every training round) does it without torch's per-call overhead.
+        """
+        if self._np_layers is None:
+            linear = [m for m in self.q_net if isinstance(m, self._torch.nn.Linear)]
+            self._np_layers = [(m.weight.detach().cpu().numpy().T.copy(), m.bias.detach().cpu().numpy().copy())
+                               for m in linear]
+        x = self.encode(observation)
+        last = len(self._np_layers) - 1
+        for i, (w, b) in enumerate(self._np_layers):
+            x = x @ w + b
+            if i < last:
+                x = np.maximum(x, 0.0)
+        return x
 
     def act(self, observation, explore: bool = True):
         """Epsilon-greedy action; ``explore=False`` is greedy and changes nothing."""
@@ -243,9 +258,8 @@ class DQNAgent:
         self.buffer.add(obs, a, reward, self.encode(next_observation), terminated)
         self.num_timesteps += 1
         c = self.config
-        if self.num_timesteps > c.learning_starts and self.num_timesteps % c.train_freq == 0:
-            for _ in range(c.gradient_steps):
-                self.update()
+        if self.num_timesteps > c.learning_starts and self.num_timesteps % c.train_freq == 0 and c.gradient_steps:
+            self.train_round(c.gradient_steps)
         if self.num_timesteps % c.target_update_interval == 0:
             self._update_target()
 
@@ -260,23 +274,43 @@ class DQNAgent:
 
     def update(self) -> float:
         """One gradient step on a sampled batch; returns the loss."""
+        return self.train_round(1)
+
+    def train_round(self, gradient_steps: int) -> float:
+        """``gradient_steps`` gradient steps, each on its own sampled batch; returns the last loss.
+
+        The target network does not change during a round, so (for plain DQN) the targets of
+        all the round's batches come from one forward pass.
+        """
         torch, c = self._torch, self.config
         if len(self.buffer) == 0:
             return float("nan")
         obs, actions, rewards, next_obs, terminated = (
-            torch.as_tensor(x, device=self.device) for x in self.buffer.sample(c.batch_size, self.rng)
+            torch.as_tensor(x, device=self.device) for x in self.buffer.sample(gradient_steps * c.batch_size, self.rng)
         )
-        with torch.no_grad():
-            next_online = self.q_net(next_obs) if c.double_dqn else None
-            target = bootstrap_values(self.target_net(next_obs), c.gamma, rewards, terminated, next_online)
-        q = self.q_net(obs).gather(1, actions.unsqueeze(1)).squeeze(1)
+        shape = (gradient_steps, c.batch_size)
+        if not c.double_dqn:
+            with torch.no_grad():
+                targets = bootstrap_values(self.target_net(next_obs), c.gamma, rewards, terminated).view(shape)
         loss_fn = torch.nn.functional.smooth_l1_loss if c.loss == "huber" else torch.nn.functional.mse_loss
-        loss = loss_fn(q, target)
-        self.optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.q_net.parameters(), c.max_grad_norm)
-        self.optimizer.step()
-        self.num_updates += 1
+        obs, actions = obs.view(*shape, -1), actions.view(shape)
+        loss = None
+        for g in range(gradient_steps):
+            if c.double_dqn:
+                part = slice(g * c.batch_size, (g + 1) * c.batch_size)
+                with torch.no_grad():
+                    target = bootstrap_values(self.target_net(next_obs[part]), c.gamma, rewards[part],
+                                              terminated[part], self.q_net(next_obs[part]))
+            else:
+                target = targets[g]
+            q = self.q_net(obs[g]).gather(1, actions[g].unsqueeze(1)).squeeze(1)
+            loss = loss_fn(q, target)
+            self.optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.q_net.parameters(), c.max_grad_norm)
+            self.optimizer.step()
+        self.num_updates += gradient_steps
+        self._np_layers = None
         return float(loss.item())
 
     # ------------------------------------------------------------------ files
@@ -327,6 +361,7 @@ class DQNAgent:
             actions, observation_space = env.action_space, env.observation_space
         agent = cls(actions, observation_space, config=DQNConfig(**config))
         agent.q_net.load_state_dict(payload["q_net"])
+        agent._np_layers = None
         agent.target_net.load_state_dict(payload["target_net"])
         state = json.loads(payload["state"])
         agent.num_timesteps, agent.num_updates = state["num_timesteps"], state["num_updates"]
