@@ -109,6 +109,7 @@ def test_save_load_round_trip_acts_identically(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_hostile_and_foreign_files_are_refused(tmp_path):
     import pickle
 
