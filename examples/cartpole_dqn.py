@@ -13,13 +13,12 @@ OUT/cartpole_dqn.pt, and prints a deterministic 20-episode evaluation.
 from __future__ import annotations
 
 import argparse
-import io
 from pathlib import Path
 
 import gymnasium as gym
 
 import ps_graph
-from ps_graph.io import atomic_write_bytes, write_episode_csv
+from ps_graph.io import save_figure, write_episode_csv
 from ps_graph.plots import plot_learning_curves
 from qbaselines import DQNAgent
 
@@ -38,9 +37,7 @@ def run(out: Path, steps: int = 50_000, seed: int = 0, progress: bool = True) ->
     out.mkdir(parents=True, exist_ok=True)
     csv_path = write_episode_csv(out / "cartpole_dqn.csv", {"DQN": [(seed, result)]})
     fig = plot_learning_curves({"DQN": [result]}, window=10, panels=("reward",), title="CartPole-v1: DQN")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    png_path = atomic_write_bytes(out / "cartpole_dqn.png", buf.getvalue())
+    png_path = save_figure(fig, out / "cartpole_dqn.png", dpi=110)
     model_path = agent.save(out / "cartpole_dqn.pt")
     return {"csv": csv_path, "png": png_path, "model": model_path,
             "eval_mean_return": float(evaluation.returns.mean()), "steps_per_s": result.steps / result.wall_time}

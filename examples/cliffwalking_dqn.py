@@ -15,14 +15,13 @@ Writes OUT/cliffwalking_dqn.png (training success per episode) and OUT/cliffwalk
 from __future__ import annotations
 
 import argparse
-import io
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 
 import ps_graph
-from ps_graph.io import atomic_write_bytes, write_episode_csv
+from ps_graph.io import save_figure, write_episode_csv
 from ps_graph.plots import plot_learning_curves
 from ps_graph.wrappers import CliffWalkingBlogReward
 from qbaselines import DQNAgent
@@ -46,9 +45,7 @@ def run(out: Path, steps: int = 20_000, seed: int = 0) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     csv_path = write_episode_csv(out / "cliffwalking_dqn.csv", {"DQN": [(seed, result)]})
     fig = plot_learning_curves({"DQN": [result]}, window=20, title="CliffWalking (blog rewards): DQN training")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    png_path = atomic_write_bytes(out / "cliffwalking_dqn.png", buf.getvalue())
+    png_path = save_figure(fig, out / "cliffwalking_dqn.png", dpi=110)
     return {"csv": csv_path, "png": png_path, "reached_goal": reached, "path_length": float(np.mean(test.lengths))}
 
 

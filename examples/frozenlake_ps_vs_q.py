@@ -14,7 +14,6 @@ Writes OUT/frozenlake_ps_vs_q.csv (one row per episode) and OUT/frozenlake_ps_vs
 from __future__ import annotations
 
 import argparse
-import io
 from pathlib import Path
 
 import gymnasium as gym
@@ -22,7 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import ps_graph
-from ps_graph.io import atomic_write_bytes, write_episode_csv
+from ps_graph.io import save_figure, write_episode_csv
 from ps_graph.plots import plot_learning_curves
 from qbaselines import QLearningAgent
 
@@ -51,9 +50,7 @@ def run(out: Path, runs: int = 30, episodes: int = 500, seed: int = 0, progress:
         {name: [r for _, r in rs] for name, rs in results.items()},
         title=f"FrozenLake 4x4 (not slippery): mean over {runs} runs, 95 % band",
     )
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120)
-    png_path = atomic_write_bytes(out / "frozenlake_ps_vs_q.png", buf.getvalue())
+    png_path = save_figure(fig, out / "frozenlake_ps_vs_q.png", dpi=120)
     summary = {name: float(np.mean([r.success_rate(last=100) for _, r in rs])) for name, rs in results.items()}
     return {"csv": csv_path, "png": png_path, "success_last_100": summary}
 

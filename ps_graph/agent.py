@@ -38,7 +38,6 @@ from gymnasium import spaces
 from . import rules
 from ._validate import check_int, check_real, check_seed, make_config
 from .ecm import ECM
-from .errors import ConfigError
 from .percepts import action_list, percept_encoder
 
 __all__ = ["PSConfig", "PSAgent", "percept_clip", "action_clip"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .training import TrainResult
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "episode_rows", "write_episode_csv", "EPISODE_FIELDS"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "save_figure", "episode_rows", "write_episode_csv", "EPISODE_FIELDS"]
 
 EPISODE_FIELDS = ("agent", "run", "seed", "episode", "return", "length", "terminated", "env_steps")
 
@@ -40,6 +40,14 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> Path:
+    """Render a matplotlib figure to ``path`` (format from the suffix) atomically."""
+    path = Path(path)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.suffix.lstrip(".") or "png", dpi=dpi)
+    return atomic_write_bytes(path, buf.getvalue())
 
 
 def episode_rows(result: TrainResult, **labels: object) -> list[dict[str, object]]:

@@ -30,7 +30,7 @@ from gymnasium import spaces
 from ps_graph._validate import check_choice, check_int, check_real, check_seed, make_config
 from ps_graph.errors import ConfigError, PSGraphError, RewardError, UnsupportedSpaceError
 from ps_graph.io import atomic_write_bytes
-from ps_graph.percepts import discrete_actions
+from ps_graph.percepts import action_list
 
 from .replay import ReplayBuffer
 from .rules import td_target
@@ -172,10 +172,7 @@ class DQNAgent:
                  **hyperparameters: Any) -> None:
         torch = _torch()
         self.config = c = make_config(DQNConfig, config, hyperparameters, "DQN")
-        if isinstance(actions, spaces.Space):
-            self.actions = discrete_actions(actions)
-        else:
-            self.actions = list(range(check_int("actions", actions, 1)))
+        self.actions = action_list(actions)
         self.observation_space = observation_space
         self.obs_dim, self.encode = observation_encoder(observation_space)
         if c.device == "cuda" and not torch.cuda.is_available():

@@ -7,7 +7,7 @@ import torch
 
 import ps_graph
 from ps_graph import ConfigError, PSGraphError, RewardError, UnsupportedSpaceError
-from qbaselines import DQNAgent, DQNConfig
+from qbaselines import DQNAgent
 from qbaselines.dqn import bootstrap_values, observation_encoder
 from qbaselines.replay import ReplayBuffer
 
