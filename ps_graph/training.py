@@ -29,6 +29,7 @@ Example
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -96,8 +97,12 @@ def _check_agent(agent: object) -> None:
         )
 
 
-def _run(agent, env, *, episodes, total_steps, seed, max_steps, progress, learn) -> TrainResult:
+def _run(agent, env, *, episodes, total_steps, seed, max_steps, progress, learn, callback=None) -> TrainResult:
     _check_agent(agent)
+    if callback is not None and not callable(callback):
+        raise ConfigError(
+            f"callback must be a function callback(episode, agent) called after each episode; got {callback!r}."
+        )
     if (episodes is None) == (total_steps is None):
         raise ConfigError(
             f"give exactly one budget: episodes={episodes!r}, total_steps={total_steps!r}. "
@@ -147,6 +152,8 @@ def _run(agent, env, *, episodes, total_steps, seed, max_steps, progress, learn)
                 bar.update(1 if episodes is not None else ep_len)
                 if len(returns) % 10 == 0:
                     bar.set_postfix(mean_return=f"{np.mean(returns[-100:]):.3g}", refresh=False)
+            if callback is not None:
+                callback(len(returns), agent)
             obs, _ = env.reset()
     finally:
         if bar is not None:
@@ -168,6 +175,7 @@ def train(
     seed: int | None = None,
     max_steps: int | None = None,
     progress: bool = False,
+    callback: Callable[[int, Any], object] | None = None,
 ) -> TrainResult:
     """Train ``agent`` on ``env`` for a budget of ``episodes`` or ``total_steps`` (exactly one).
 
@@ -175,9 +183,11 @@ def train(
     resets continue its random stream. ``max_steps`` cuts episodes after that many steps
     (reported to the agent as ``truncated``), on top of the env's own time limit; a
     ``total_steps`` budget that ends mid-episode truncates that last episode the same way.
+    ``callback(episode, agent)``, if given, is called after each episode with the number of
+    episodes finished so far (e.g. :class:`ps_graph.timeline.Timeline` snapshots h-values).
     """
     return _run(agent, env, episodes=episodes, total_steps=total_steps, seed=seed,
-                max_steps=max_steps, progress=progress, learn=True)
+                max_steps=max_steps, progress=progress, learn=True, callback=callback)
 
 
 def evaluate(

@@ -232,11 +232,14 @@ class DQNAgent:
         return x
 
     def act(self, observation, explore: bool = True):
-        """Epsilon-greedy action; ``explore=False`` is greedy and changes nothing."""
+        """Epsilon-greedy action; ``explore=False`` is greedy and changes nothing.
+
+        As in Stable-Baselines3, the first ``learning_starts`` steps act uniformly at random
+        (the network is untrained and only fills the buffer)."""
         if not explore:
             return self.actions[int(np.argmax(self.q_values(observation)))]
         obs = self.encode(observation)
-        if self.rng.random() < self.epsilon:
+        if self.num_timesteps < self.config.learning_starts or self.rng.random() < self.epsilon:
             a = int(self.rng.integers(len(self.actions)))
         else:
             a = int(np.argmax(self.q_values(observation)))

@@ -117,3 +117,19 @@ def test_numpy_seed_is_accepted():
     env = gym.make("FrozenLake-v1")
     res = train(Recorder(), env, episodes=2, seed=np.int64(4))
     assert res.episodes == 2
+
+
+def test_callback_is_called_after_each_episode_with_the_agent():
+    env = gym.make("FrozenLake-v1", is_slippery=False)
+    agent = ps_graph.PSAgent.for_env(env, seed=0)
+    seen = []
+    ps_graph.train(agent, env, episodes=5, seed=0, callback=lambda ep, a: seen.append((ep, a is agent)))
+    assert seen == [(1, True), (2, True), (3, True), (4, True), (5, True)]
+
+
+def test_a_callback_that_is_not_callable_is_refused_before_training():
+    env = gym.make("FrozenLake-v1", is_slippery=False)
+    agent = ps_graph.PSAgent.for_env(env, seed=0)
+    with pytest.raises(ps_graph.ConfigError, match="callback"):
+        ps_graph.train(agent, env, episodes=5, callback=3)
+    assert agent.ecm.num_edges == 0
