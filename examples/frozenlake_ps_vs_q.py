@@ -8,7 +8,10 @@ Settings from the course (../shared/seeds/course_mdp_qlearning_ps_dqn.txt):
 * at most 99 steps per episode (the course's max_t).
 
 Run:  python examples/frozenlake_ps_vs_q.py --out results/frozenlake
-Writes OUT/frozenlake_ps_vs_q.csv (one row per episode) and OUT/frozenlake_ps_vs_q.png.
+Writes OUT/frozenlake_ps_vs_q.csv (one row per episode) and OUT/frozenlake_ps_vs_q.png, and,
+for the PS agent of the first run: OUT/ps_agent.json (``ps_graph.save``; open it again with
+``ps-graph inspect OUT/ps_agent.json``), OUT/ps_ecm.html (its ECM, interactive, works
+offline) and OUT/ps_policy_map.png (its exact action probabilities on the grid).
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from tqdm.auto import tqdm
 
 import ps_graph
 from ps_graph.io import save_figure, write_episode_csv
+from ps_graph.drawing import plot_policy_map
 from ps_graph.plots import plot_learning_curves
+from ps_graph.viz import write_html
 from qbaselines import QLearningAgent
 
 AGENTS = {
@@ -38,12 +43,13 @@ AGENTS = {
 def run(out: Path, runs: int = 30, episodes: int = 500, seed: int = 0, progress: bool = True) -> dict:
     env = gym.make("FrozenLake-v1", is_slippery=False)
     seeds = [seed + i for i in range(runs)]
-    results = {}
+    results, first = {}, {}
     for name, make in AGENTS.items():
-        results[name] = [
-            (s, ps_graph.train(make(env, s), env, episodes=episodes, seed=s, max_steps=99))
-            for s in tqdm(seeds, desc=name, disable=not progress)
-        ]
+        results[name] = []
+        for s in tqdm(seeds, desc=name, disable=not progress):
+            agent = make(env, s)
+            results[name].append((s, ps_graph.train(agent, env, episodes=episodes, seed=s, max_steps=99)))
+            first.setdefault(name, agent)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = write_episode_csv(out / "frozenlake_ps_vs_q.csv", results)
     fig = plot_learning_curves(
@@ -51,8 +57,14 @@ def run(out: Path, runs: int = 30, episodes: int = 500, seed: int = 0, progress:
         title=f"FrozenLake 4x4 (not slippery): mean over {runs} runs, 95 % band",
     )
     png_path = save_figure(fig, out / "frozenlake_ps_vs_q.png", dpi=120)
+    ps_agent = first[next(iter(AGENTS))]
+    files = {
+        "agent": ps_graph.save(ps_agent, out / "ps_agent.json"),
+        "ecm_html": write_html(ps_agent, out / "ps_ecm.html", title=f"PS agent, FrozenLake 4x4, seed {seeds[0]}"),
+        "policy_map": save_figure(plot_policy_map(ps_agent, env), out / "ps_policy_map.png", dpi=120),
+    }
     summary = {name: float(np.mean([r.success_rate(last=100) for _, r in rs])) for name, rs in results.items()}
-    return {"csv": csv_path, "png": png_path, "success_last_100": summary}
+    return {"csv": csv_path, "png": png_path, **files, "success_last_100": summary}
 
 
 def main(argv=None) -> None:
@@ -68,7 +80,8 @@ def main(argv=None) -> None:
     print(f"{'agent':36s} mean success, last 100 episodes")
     for name, rate in report["success_last_100"].items():
         print(f"{name:36s} {rate:.3f}")
-    print(f"wrote {report['csv']} and {report['png']}")
+    print(f"wrote {report['csv']}, {report['png']}, {report['agent']}, {report['ecm_html']} "
+          f"and {report['policy_map']}")
 
 
 if __name__ == "__main__":

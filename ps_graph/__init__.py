@@ -1,7 +1,7 @@
 """ps_graph: Projective Simulation with the ECM as a real networkx graph.
 
-``import ps_graph`` loads numpy, networkx and gymnasium only; plotting (matplotlib) loads
-when a plot is asked for.
+``import ps_graph`` loads numpy, networkx and gymnasium only; plotting (matplotlib) and
+the interactive view (:mod:`ps_graph.viz`, pyvis) load when asked for.
 
 >>> import gymnasium as gym, ps_graph
 >>> env = gym.make("FrozenLake-v1", is_slippery=False)
@@ -16,7 +16,13 @@ from .batch import BatchedTwoLayerPS, BatchResult, train_batch
 from .agent import PSAgent, PSConfig, action_clip, percept_clip
 from .ecm import ECM
 from .fast import TwoLayerPS
-from .errors import ConfigError, PSGraphError, RewardError, UnsupportedSpaceError, WalkError
+from .errors import (ConfigError, PSGraphError, RewardError, UnsupportedSourceError, UnsupportedSpaceError,
+                     WalkError)
+from .explain import Explanation, PerceptPolicy, explain, policy_records, policy_summary
+from .drawing import draw_ecm, plot_policy_map
+from .export import to_export_graph, write_gexf, write_graphml, write_node_link_json
+from .saving import load, save
+from .timeline import Timeline, plot_timeline, write_dynamic_gexf, write_timeline_csv
 from .percepts import discrete_actions, percept_encoder
 from .training import Agent, TrainResult, evaluate, train
 
@@ -39,10 +45,28 @@ __all__ = [
     "percept_clip",
     "action_clip",
     "percept_encoder",
+    "explain",
+    "Explanation",
+    "policy_summary",
+    "policy_records",
+    "PerceptPolicy",
+    "draw_ecm",
+    "plot_policy_map",
+    "save",
+    "load",
+    "to_export_graph",
+    "write_graphml",
+    "write_gexf",
+    "write_node_link_json",
+    "Timeline",
+    "plot_timeline",
+    "write_dynamic_gexf",
+    "write_timeline_csv",
     "discrete_actions",
     "PSGraphError",
     "ConfigError",
     "UnsupportedSpaceError",
+    "UnsupportedSourceError",
     "WalkError",
     "RewardError",
     "__version__",

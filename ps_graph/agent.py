@@ -147,6 +147,7 @@ class PSAgent:
     ) -> None:
         self.config = config = make_config(PSConfig, config, hyperparameters, "PS")
         self.actions = action_list(actions)
+        self.observation_space = observation_space
         self.encode = percept_encoder(observation_space)
         self.rng = rng if rng is not None else np.random.default_rng(config.seed)
         self.ecm = ECM(**config.ecm_kwargs())

@@ -44,6 +44,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Hashable, Iterable
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -240,6 +241,18 @@ class ECM:
     def num_edges(self) -> int:
         return self._g.number_of_edges()
 
+    def _current_h(self, row: _Row):
+        """``row``'s current h-values, computed; the stored row stays lazy.
+
+        Reading never writes: a value brought forward and stored would round differently
+        from one damped later in a single closed-form step, so looking at an agent would
+        change its future in the last bits.
+        """
+        behind = self._clock - row.stamp
+        if behind and self.gamma_damping:
+            return rules.damp(row.h, self.gamma_damping, self.h0, behind)
+        return row.h
+
     def _sync(self, row: _Row, to: int | None = None) -> None:
         """Apply the damping steps that ``row`` missed (closed form)."""
         to = self._clock if to is None else to
@@ -263,13 +276,12 @@ class ECM:
                 raise KeyError(f"clip {source!r} is not in the ECM")
         if target is not None and not self._g.has_edge(source, target):
             raise KeyError(f"no edge {source!r} -> {target!r} in the ECM")
-        self._sync(row)
         return row
 
     def h(self, source: Hashable, target: Hashable) -> float:
         """The current h-value of an edge."""
         row = self._row_of(source, target)
-        return row.h[self._position(source, row, target)]
+        return self._current_h(row)[self._position(source, row, target)]
 
     def glow(self, source: Hashable, target: Hashable) -> float:
         """The current glow of an edge."""
@@ -279,14 +291,14 @@ class ECM:
     def out_h(self, clip: Hashable) -> dict[Hashable, float]:
         """Current h-values of ``clip``'s out-edges, by target clip."""
         row = self._row_of(clip)
-        return dict(zip(row.targets, row.h))
+        return dict(zip(row.targets, self._current_h(row)))
 
     def probabilities(self, clip: Hashable) -> dict[Hashable, float]:
         """Hopping probabilities from ``clip`` to each of its targets."""
         row = self._row_of(clip)
         if not row.targets:
             return {}
-        return dict(zip(row.targets, rules.hopping_probabilities(list(row.h), self.policy, self.beta_softmax)))
+        return dict(zip(row.targets, rules.hopping_probabilities(list(self._current_h(row)), self.policy, self.beta_softmax)))
 
     def visits(self, clip: Hashable) -> int:
         """How many committed walks (:meth:`excite`) passed through ``clip``."""
@@ -296,7 +308,11 @@ class ECM:
 
     @property
     def graph(self) -> nx.DiGraph:
-        """The networkx graph, with every h, glow and visit count brought up to date first.
+        """The networkx graph, with its h, glow and visit attributes set to the current values.
+
+        Reading computes the current values and writes them into the graph's attributes
+        only; the ECM's own (lazy) storage is left as it was, so looking at an agent never
+        changes what it does next.
 
         This is the live graph (O(edges) to refresh): read it with any networkx function or
         exporter, and read it again after more learning to see the new values. Change clips
@@ -304,9 +320,8 @@ class ECM:
         """
         succ, node = self._g._succ, self._node
         for clip, row in self._rows.items():
-            self._sync(row)
             out = succ[clip]
-            for target, h in zip(row.targets, row.h):
+            for target, h in zip(row.targets, self._current_h(row)):
                 data = out[target]
                 data["h"] = h
                 data["glow"] = 0.0
@@ -333,16 +348,16 @@ class ECM:
                 raise WalkError(f"walks start at a percept or hidden clip; {start!r} is an action clip.")
             raise KeyError(f"clip {start!r} is not in the ECM")
         policy, beta, clock = self.policy, self.beta_softmax, self._clock
+        gamma, h0 = self.gamma_damping, self.h0
         path = [start]
         for _ in range(self.max_hops):
-            if row.stamp != clock:
-                self._sync(row)
+            h = row.h if row.stamp == clock or not gamma else rules.damp(row.h, gamma, h0, clock - row.stamp)
             if not row.targets:
                 raise WalkError(
                     f"clip {path[-1]!r} has no out-edges, so the walk from {start!r} cannot reach an action. "
                     "Connect it to actions or hidden clips (ECM.connect)."
                 )
-            j = rules.sample_index(rules.hopping_weights(row.h, policy, beta), rng.random())
+            j = rules.sample_index(rules.hopping_weights(h, policy, beta), rng.random())
             clip = row.targets[j]
             path.append(clip)
             if clip in actions:
@@ -472,6 +487,105 @@ class ECM:
     def reset_glow(self) -> None:
         """Set every glow to zero (done at every episode start)."""
         self._glowing.clear()
+
+    # ------------------------------------------------------------------ snapshots
+    def snapshot(self) -> dict[str, Any]:
+        """The whole ECM as plain Python data, read without changing anything.
+
+        Reading values (:meth:`h`, :attr:`graph`) brings rows up to date in place: values
+        stay the same, but later damping then starts from a rounded intermediate. A snapshot
+        leaves the store alone, so saving or exporting never changes how an ECM continues.
+        It holds ``clips``: ``[(clip, kind, layer, label, visits), ...]`` in insertion order;
+        ``edges``: ``[(source, target, h, glow), ...]`` with current values, grouped by
+        source in hopping order; and ``lazy``, the store behind those values: ``clock``,
+        ``glow_clock``, ``rows`` ``[(clip, stamp, stored_h), ...]`` with
+        ``h = rules.damp(stored_h, gamma_damping, h0, clock - stamp)``, and ``glowing``
+        ``[(source, target, stored_glow, stamp), ...]`` with
+        ``glow = rules.decay_glow(stored_glow, eta_glow_damping, glow_clock - stamp)``.
+
+        >>> ecm = ECM(gamma_damping=0.5)
+        >>> ecm.add_percept("s"); ecm.add_action("a"); ecm.connect("s", ["a"])
+        >>> ecm.snapshot()["edges"]
+        [('s', 'a', 1.0, 0.0)]
+        """
+        clips = [(c, d["kind"], d["layer"], d["label"], self.visits(c)) for c, d in self._node.items()]
+        edges: list[tuple] = []
+        rows: list[tuple] = []
+        for clip, row in self._rows.items():
+            if row.targets:
+                current = rules.damp(list(row.h), self.gamma_damping, self.h0, self._clock - row.stamp)
+                edges.extend((clip, t, h, self._current_glow((clip, t))) for t, h in zip(row.targets, current))
+                rows.append((clip, row.stamp, list(row.h)))
+        glowing = [(s, t, entry[0], entry[1]) for (s, t), entry in self._glowing.items()]
+        lazy = {"clock": self._clock, "glow_clock": self._glow_clock, "rows": rows, "glowing": glowing}
+        return {"clips": clips, "edges": edges, "lazy": lazy}
+
+    @classmethod
+    def from_snapshot(cls, snapshot: dict[str, Any], **config: Any) -> ECM:
+        """The ECM a :meth:`snapshot` describes; ``config`` takes the constructor's keywords.
+
+        Each edge starts from its current h and glow in ``edges``; the rows and glowing
+        edges listed in ``lazy`` (optional) then get their stored values and stamps back,
+        so the ECM continues bit for bit (``lazy`` wins where both are given). Without them
+        the values are the same, but later damping and glow decay round from there.
+        Raises :class:`~ps_graph.errors.ConfigError` at the first inconsistency.
+
+        >>> ecm = ECM(gamma_damping=0.5)
+        >>> ecm.add_percept("s"); ecm.add_action("a"); ecm.connect("s", ["a"])
+        >>> ecm.decay_glow(); ecm.excite(["s", "a"]); ecm.learn(2.0); ecm.learn(0.0)
+        >>> ECM.from_snapshot(ecm.snapshot(), gamma_damping=0.5).snapshot() == ecm.snapshot()
+        True
+        """
+        ecm = cls(**config)
+        lazy = snapshot.get("lazy") or {"clock": 0, "glow_clock": 0, "rows": [], "glowing": []}
+        ecm._clock = check_int("clock", lazy["clock"], 0)
+        ecm._glow_clock = check_int("glow_clock", lazy["glow_clock"], 0)
+        adders = {"percept": ecm.add_percept, "action": ecm.add_action, "hidden": ecm.add_hidden}
+        for clip, kind, layer, label, visits in snapshot["clips"]:
+            if clip in ecm._node:
+                raise ConfigError(f"clip {clip!r} is listed twice; list every clip once.")
+            if kind not in KINDS:
+                raise ConfigError(f"clip {clip!r} has kind {kind!r}; expected one of {', '.join(map(repr, KINDS))}.")
+            if not isinstance(label, str):
+                raise ConfigError(f"the label of clip {clip!r} must be a string; got {label!r}.")
+            adders[kind](clip, *((layer,) if kind == "hidden" else ()), label=label)
+            ecm.set_visits(clip, visits)
+        for clip, _, layer, _, _ in snapshot["clips"]:
+            if ecm._node[clip]["layer"] != layer:
+                raise ConfigError(
+                    f"clip {clip!r} is in layer {layer!r}, but its kind puts it in layer {ecm._node[clip]['layer']} "
+                    "(percepts 0, hidden >= 1, actions one past the last hidden layer)."
+                )
+        glows = []
+        for source, target, h, glow in snapshot["edges"]:
+            if ecm._g.has_edge(source, target):
+                raise ConfigError(f"edge {source!r} -> {target!r} is listed twice.")
+            ecm.add_edge(source, target)  # checks the clips; h may sit a rounding below h_floor
+            ecm._rows[source].h[-1] = check_real(f"h of edge {source!r} -> {target!r}", h, 0.0, low_open=True)
+            glow = check_real(f"glow of edge {source!r} -> {target!r}", glow, 0.0)
+            glows.append((source, target, glow, ecm._glow_clock))
+        for row in ecm._rows.values():
+            row.targets = ecm._share(row.targets)
+        for clip, stamp, stored in lazy["rows"]:
+            row = ecm._rows.get(clip)
+            if row is None or len(stored) != len(row.targets):
+                raise ConfigError(f"stored row of {clip!r} needs one value per out-edge of a percept or hidden clip.")
+            row.h = array("d", [check_real(f"stored h of {clip!r}", v, 0.0, low_open=True) for v in stored])
+            row.stamp = check_int(f"stamp of {clip!r}", stamp, 0)
+            if row.stamp > ecm._clock:
+                raise ConfigError(f"stamp {stamp} of {clip!r} is after the clock {ecm._clock}.")
+        for source, target, glow, stamp in [*lazy["glowing"], *glows]:
+            if glow and (source, target) not in ecm._glowing:
+                stamp = check_int("glow stamp", stamp, 0)
+                if not ecm._g.has_edge(source, target) or stamp > ecm._glow_clock:
+                    raise ConfigError(
+                        f"glowing edge {source!r} -> {target!r} is not in the ECM, or its stamp {stamp} is after "
+                        f"the glow clock {ecm._glow_clock}."
+                    )
+                row = ecm._rows[source]
+                glow = check_real(f"glow of edge {source!r} -> {target!r}", glow, 0.0)
+                ecm._glowing[source, target] = [glow, stamp, row, ecm._position(source, row, target)]
+        return ecm
 
     def __repr__(self) -> str:
         counts = {k: 0 for k in KINDS}

@@ -26,6 +26,10 @@ class UnsupportedSpaceError(PSGraphError, TypeError):
     """An observation or action space this agent cannot work with."""
 
 
+class UnsupportedSourceError(PSGraphError, TypeError):
+    """Something given to a reading tool (explain, drawings, views) that is not an ECM or PS agent."""
+
+
 class WalkError(PSGraphError, RuntimeError):
     """A random walk through the ECM cannot reach an action clip."""
 

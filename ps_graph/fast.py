@@ -32,10 +32,10 @@ import numpy as np
 from gymnasium import spaces
 
 from . import rules
-from ._validate import make_config
+from ._validate import check_int, check_real, make_config
 from .agent import PSConfig, action_clip, percept_clip
 from .ecm import ECM
-from .errors import RewardError, UnsupportedSpaceError
+from .errors import ConfigError, RewardError, UnsupportedSpaceError
 from .percepts import action_list, percept_encoder
 
 __all__ = ["TwoLayerPS"]
@@ -113,6 +113,7 @@ class TwoLayerPS:
         self.config = config = make_config(PSConfig, config, hyperparameters, "PS")
         self.actions = action_list(actions)
         self.encode = percept_encoder(observation_space)
+        self.observation_space = observation_space  # kept for saving (ps_graph.saving)
         self.rng = rng if rng is not None else np.random.default_rng(config.seed)
         self._a = len(self.actions)
         self._h0_row = array("d", [config.h0] * self._a)
@@ -290,11 +291,15 @@ class TwoLayerPS:
     def h_matrix(self) -> np.ndarray:
         """Current h-values as a (percepts, actions) array, rows in :attr:`percept_keys` order.
 
-        A copy, brought up to date first: later learning does not change it.
+        A copy: later learning does not change it, and reading changes nothing.
         """
-        for row in range(len(self._keys)):
-            self._sync(row)
-        return np.array(self._h, dtype=np.float64).reshape(len(self._keys), self._a)
+        gamma = self.config.gamma_damping
+        h = np.array(self._h, dtype=np.float64).reshape(len(self._keys), self._a)
+        if gamma:
+            behind = self._clock - np.asarray(self._stamp, dtype=np.int64)
+            for row in np.flatnonzero(behind):
+                h[row] = self._row_h(int(row))
+        return h
 
     def glow_matrix(self) -> np.ndarray:
         """Current glow as a (percepts, actions) array (zeros except edges still glowing)."""
@@ -321,6 +326,131 @@ class TwoLayerPS:
             row, j = divmod(edge, self._a)
             ecm.set_glow(percept_clip(self._keys[row]), clips[j], self._current_glow(edge))
         return ecm
+
+    # ------------------------------------------------------------------ snapshots
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the agent has learned and drawn ahead, as plain Python data, read
+        without changing anything (as :meth:`ECM.snapshot <ps_graph.ECM.snapshot>`).
+
+        Keys: ``percept_keys`` (row order); ``h`` (current values, one list per row, in
+        :attr:`actions` order); ``visits`` (per row); ``action_visits``; ``emotions`` (one
+        list of bools per row); ``glowing`` ``[(row, column, glow), ...]`` (current);
+        ``pending`` ``(row, column)`` of the edge awaiting its reward, or None; ``uniforms``
+        and ``next_uniform`` (the block of uniforms drawn ahead and the next one to use);
+        ``lazy``: ``clock``, ``glow_clock``, ``stamps`` (per row), ``h`` (stored rows:
+        ``rules.damp(stored, gamma_damping, h0, clock - stamp)`` is current) and ``glowing``
+        ``[(row, column, stored_glow, stamp), ...]``. :meth:`restore` puts it back.
+
+        >>> agent = TwoLayerPS(2, seed=0)
+        >>> agent.act("s"); agent.observe(1.0, "s", False, False)
+        1
+        >>> agent.snapshot()["h"]
+        [[1.0, 2.0]]
+        """
+        a, rows = self._a, range(len(self._keys))
+        glowing = [(*divmod(edge, a), entry[0], entry[1]) for edge, entry in self._glowing.items()]
+        return {
+            "percept_keys": self.percept_keys,
+            "h": [list(self._row_h(i)) for i in rows],
+            "visits": list(self._visits),
+            "action_visits": list(self._action_visits),
+            "emotions": [[bool(e) for e in self._emotion[i * a : (i + 1) * a]] for i in rows],
+            "glowing": [(i, j, self._current_glow(i * a + j)) for i, j, _, _ in glowing],
+            "pending": divmod(self._pending, a) if self._pending >= 0 else None,
+            "uniforms": list(self._u),
+            "next_uniform": self._next_u,
+            "lazy": {
+                "clock": self._clock,
+                "glow_clock": self._glow_clock,
+                "stamps": list(self._stamp),
+                "h": [list(self._h[i * a : (i + 1) * a]) for i in rows],
+                "glowing": glowing,
+            },
+        }
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Put a :meth:`snapshot` back onto this freshly created agent (same actions,
+        observation space and config as the one it came from).
+
+        With ``lazy`` the agent continues bit for bit; without it (None or missing) it
+        starts from the current values, which are the same but round later damping and
+        glow decay from there. Checks everything before changing anything: a bad snapshot
+        raises :class:`~ps_graph.errors.ConfigError` and leaves the agent fresh.
+
+        >>> agent = TwoLayerPS(2, seed=0)
+        >>> agent.act("s"); agent.observe(1.0, "s", False, False)
+        1
+        >>> twin = TwoLayerPS(2, seed=0)
+        >>> twin.restore(agent.snapshot())
+        >>> twin.snapshot() == agent.snapshot(), twin.h_values("s")
+        (True, {0: 1.0, 1: 2.0})
+        """
+        if len(self._keys) or self._clock or self._glow_clock or self._u:
+            raise ConfigError("restore() needs a freshly created TwoLayerPS; this one has already acted.")
+        a, keys = self._a, list(snapshot["percept_keys"])
+        n = len(keys)
+        lazy = snapshot.get("lazy") or {"clock": 0, "glow_clock": 0, "stamps": [0] * n, "h": snapshot["h"],
+                                         "glowing": []}
+        clock, glow_clock = check_int("clock", lazy["clock"], 0), check_int("glow_clock", lazy["glow_clock"], 0)
+
+        def table(name: str, rows, check) -> list:
+            if len(rows) != n or any(len(r) != a for r in rows):
+                raise ConfigError(f"{name} needs {n} rows (one per percept key) of {a} values (one per action).")
+            return [check(name, v) for r in rows for v in r]
+
+        def positive(name: str, v) -> float:
+            return check_real(name, v, 0.0, low_open=True)
+
+        def flag(name: str, v) -> int:
+            if not isinstance(v, bool):
+                raise ConfigError(f"{name} must be true or false; got {v!r}.")
+            return int(v)
+
+        def edge(name: str, pair) -> int:
+            i, j = (check_int(name, x, 0) for x in pair)
+            if i >= n or j >= a:
+                raise ConfigError(f"{name} ({i}, {j}) is outside the {n} x {a} table.")
+            return i * a + j
+
+        def counts(name: str, values, length: int) -> list[int]:
+            if len(values) != length:
+                raise ConfigError(f"{name} needs {length} values; got {len(values)}.")
+            return [check_int(name, v, 0) for v in values]
+
+        table("h", snapshot["h"], positive)  # current values: checked, used only without lazy
+        stored = table("stored h", lazy["h"], positive)
+        stamps = counts("stamps", lazy["stamps"], n)
+        if any(s > clock for s in stamps):
+            raise ConfigError(f"a stamp is after the clock {clock}.")
+        emotions = table("emotions", snapshot["emotions"], flag)
+        glowing = {edge("glowing edge", g[:2]): [check_real("glow", g[2], 0.0), check_int("glow stamp", g[3], 0)]
+                   for g in lazy["glowing"]}
+        for i, j, g in snapshot["glowing"]:
+            glowing.setdefault(edge("glowing edge", (i, j)), [check_real("glow", g, 0.0), glow_clock])
+        if any(s > glow_clock for _, s in glowing.values()):
+            raise ConfigError(f"a glow stamp is after the glow clock {glow_clock}.")
+        uniforms = [check_real("uniform", u, 0.0, 1.0, high_open=True) for u in snapshot["uniforms"]]
+        next_u = check_int("next_uniform", snapshot["next_uniform"], 0)
+        if next_u > len(uniforms):
+            raise ConfigError(f"next_uniform {next_u} is past the {len(uniforms)} uniforms drawn ahead.")
+        pending = snapshot["pending"]
+        pending = -1 if pending is None else edge("pending edge", pending)
+        if len(set(keys)) != n:
+            raise ConfigError("percept keys must be distinct; a key is listed twice.")
+        if isinstance(self._index, _DenseIndex):
+            lo, hi = self._index._start, self._index._start + self._index._n
+            bad = [k for k in keys if isinstance(k, bool) or not isinstance(k, int) or not lo <= k < hi]
+            if bad:
+                raise ConfigError(f"percept key {bad[0]!r} is not an observation of {self.observation_space}.")
+        visits = counts("visits", snapshot["visits"], n)
+        action_visits = counts("action_visits", snapshot["action_visits"], a)
+        for key in keys:
+            self._index.add(key)
+        self._h, self._stamp = array("d", stored), array("q", stamps)
+        self._visits, self._action_visits, self._emotion = array("q", visits), action_visits, bytearray(emotions)
+        self._glowing = {e: v for e, v in glowing.items() if v[0]}
+        self._clock, self._glow_clock, self._pending = clock, glow_clock, pending
+        self._u, self._next_u = uniforms, next_u
 
     def __repr__(self) -> str:
         return f"TwoLayerPS({self.config}, percepts={self.num_percepts}, actions={self._a})"

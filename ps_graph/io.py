@@ -20,12 +20,28 @@ __all__ = ["atomic_write_bytes", "atomic_write_text", "save_figure", "episode_ro
 EPISODE_FIELDS = ("agent", "run", "seed", "episode", "return", "length", "terminated", "env_steps")
 
 
+def _new_file_mode() -> int:
+    """What ``open()`` would give a new file under the current umask (mkstemp gives 0o600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file + rename); returns the path."""
+    """Write ``data`` to ``path`` atomically (temporary file + rename); returns the path.
+
+    The file gets the permissions a plain ``open(path, "w")`` would give it (or keeps those
+    of the file it replaces).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = _new_file_mode()
+        os.chmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -50,3 +50,19 @@ def test_benchmark_quick_writes_json(tmp_path):
     for key in ("graph_us_per_step_16", "textbook_us_per_step_16", "graph_us_per_step_100k", "textbook_us_per_step_100k"):
         assert figures[key] > 0
     assert "| percept clips |" in proc.stdout
+
+
+def test_atomic_writes_get_ordinary_permissions_and_keep_existing_ones(tmp_path):
+    import os
+
+    from ps_graph.io import atomic_write_text
+
+    mask = os.umask(0o022)
+    try:
+        path = atomic_write_text(tmp_path / "new.txt", "a")
+        assert path.stat().st_mode & 0o777 == 0o666 & ~0o022  # as open() would make it, not mkstemp's 0o600
+    finally:
+        os.umask(mask)
+    os.chmod(path, 0o640)
+    atomic_write_text(path, "b")
+    assert path.read_text() == "b" and path.stat().st_mode & 0o777 == 0o640

@@ -1,0 +1,598 @@
+"""Save and load PS agents as versioned JSON: no pickle, and loading never runs code.
+
+:func:`save` writes a :class:`~ps_graph.PSAgent` or :class:`~ps_graph.TwoLayerPS`
+atomically; :func:`load` reads it back, checks every field and raises
+:class:`~ps_graph.errors.PSGraphError` naming the file and the problem when something is
+off (wrong format or version, truncated or hand-edited file, a pickle, ...).
+
+A loaded agent continues exactly as the saved one would have: the same actions and
+bit-identical h-values, for the same environment stream. Values are updated lazily
+(damping and glow decay are applied in closed form when a value is read), so besides the
+current values (``h``, ``glow``) the file keeps the store behind them under ``lazy``: the
+stored values and the step each is current at. Rebuilding from current values alone would
+give the same values, but later closed-form damping would then start from a different step
+and round differently, so h-values would drift apart in the last bits (some 1e-16 relative)
+when ``gamma_damping > 0`` or glow decays over several steps. A file whose ``lazy`` part
+was deleted still loads, from the current values, with that caveat.
+
+File layout (version 1), a JSON object::
+
+    format "ps_graph.agent", version 1, agent "PSAgent" | "TwoLayerPS", ps_graph_version
+    config             PSConfig.to_dict()
+    actions            the action values, e.g. [0, 1, 2, 3]
+    observation_space  {"type": "Discrete", "n": 16, "start": 0, "dtype": "int64"}, or null
+    rng                numpy bit generator state ("bit_generator": "PCG64", ...)
+    ecm (PSAgent)      clips [{key, kind, layer, label, visits}], edges [{source, target, h,
+                       glow}], lazy {clock, glow_clock, rows [{clip, stamp, h}], glowing
+                       [{source, target, glow, stamp}]}
+    state              PSAgent: emotions [{source, target, positive}], pending {source,
+                       target} | null. TwoLayerPS: the fields of TwoLayerPS.snapshot().
+
+Clip keys are written with :func:`ps_graph.keys.encode_key` (tuples become lists).
+
+Example
+-------
+>>> import pathlib, tempfile, ps_graph
+>>> agent = ps_graph.TwoLayerPS(2, seed=0)
+>>> agent.act("s"); agent.observe(1.0, "s", False, False)
+1
+>>> with tempfile.TemporaryDirectory() as folder:
+...     twin = load(save(agent, pathlib.Path(folder) / "agent.json"))
+>>> twin.h_values("s"), [twin.act("s") for _ in range(5)] == [agent.act("s") for _ in range(5)]
+({0: 1.0, 1: 2.0}, True)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from . import rules
+from .agent import PSAgent, PSConfig, action_clip
+from .ecm import ECM, KINDS
+from .errors import ConfigError, PSGraphError, UnsupportedSpaceError
+from .fast import TwoLayerPS
+from .io import atomic_write_text
+from .keys import decode_key, encode_key
+
+__all__ = ["save", "load", "FORMAT", "VERSION"]
+
+#: The ``format`` marker of every agent file.
+FORMAT = "ps_graph.agent"
+#: The file layout version this module writes; it reads versions 1 .. VERSION.
+VERSION = 1
+
+_AGENTS = {"PSAgent": PSAgent, "TwoLayerPS": TwoLayerPS}
+_BIT_GENERATORS = {name: getattr(np.random, name) for name in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")}
+_INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+
+
+# ---------------------------------------------------------------------- saving
+def save(agent: PSAgent | TwoLayerPS, path: str | os.PathLike) -> Path:
+    """Write ``agent`` to ``path`` as versioned JSON, atomically; returns the path.
+
+    The agent is only read: saving never changes how it continues.
+
+    >>> import pathlib, tempfile, ps_graph
+    >>> agent = ps_graph.PSAgent(3, seed=1)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save(agent, pathlib.Path(folder) / "ps.json")
+    ...     type(load(path)).__name__
+    'PSAgent'
+    """
+    if type(agent) not in (PSAgent, TwoLayerPS):
+        raise ConfigError(
+            f"save() writes a PSAgent or a TwoLayerPS; got {type(agent).__name__}. Subclasses and other agents "
+            "(Q-learning, DQN) have state this format does not hold."
+        )
+    path = _check_path(path)
+    if not isinstance(agent.rng, np.random.Generator):
+        raise ConfigError(f"the agent's rng must be a numpy Generator; got {type(agent.rng).__name__}.")
+    bit_generator = type(agent.rng.bit_generator).__name__
+    if bit_generator not in _BIT_GENERATORS:
+        raise ConfigError(
+            f"the agent's rng uses the bit generator {bit_generator}; saving supports {', '.join(_BIT_GENERATORS)}. "
+            "Create the agent with seed=... (PCG64) or rng=numpy.random.Generator(numpy.random.PCG64(seed))."
+        )
+    from . import __version__
+
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "agent": type(agent).__name__,
+        "ps_graph_version": __version__,
+        "config": agent.config.to_dict(),
+        "actions": [int(a) for a in agent.actions],
+        "observation_space": _space_to_json(agent.observation_space),
+        "rng": _plain(agent.rng.bit_generator.state),
+    }
+    if isinstance(agent, PSAgent):
+        doc["ecm"] = _ecm_to_json(agent.ecm.snapshot())
+        pending = agent._pending
+        doc["state"] = {
+            "emotions": [{"source": encode_key(s), "target": encode_key(t), "positive": bool(v)}
+                         for (s, t), v in agent.emotions.items()],
+            "pending": None if pending is None else {"source": encode_key(pending[0]),
+                                                     "target": encode_key(pending[1])},
+        }
+    else:
+        doc["state"] = _two_layer_to_json(agent.snapshot())
+    try:
+        text = json.dumps(doc, allow_nan=False, separators=(",", ":"))
+    except ValueError as err:
+        raise PSGraphError(f"cannot save the agent: it holds a value JSON cannot store ({err}).") from None
+    return atomic_write_text(path, text + "\n")
+
+
+def _check_path(path) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigError(f"path must be a str or os.PathLike; got {type(path).__name__}.")
+    return Path(path)
+
+
+def _plain(value):
+    """numpy arrays and scalars (in a bit generator's state) as JSON lists and numbers."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (np.ndarray, list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _space_to_json(space) -> dict | None:
+    if space is None:
+        return None
+    if isinstance(space, spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start), "dtype": space.dtype.name}
+    if isinstance(space, spaces.MultiDiscrete):
+        return {"type": "MultiDiscrete", "nvec": space.nvec.tolist(), "start": space.start.tolist(),
+                "dtype": space.dtype.name}
+    if isinstance(space, spaces.MultiBinary):
+        return {"type": "MultiBinary", "n": _plain(space.n)}
+    if isinstance(space, spaces.Tuple):
+        return {"type": "Tuple", "spaces": [_space_to_json(s) for s in space.spaces]}
+    if isinstance(space, spaces.Dict) and all(isinstance(k, str) for k in space.spaces):
+        return {"type": "Dict", "spaces": [[k, _space_to_json(s)] for k, s in space.spaces.items()]}
+    raise UnsupportedSpaceError(
+        f"cannot save the observation space {space} ({type(space).__name__}): files hold Discrete, MultiDiscrete, "
+        "MultiBinary, and Tuple/Dict (string keys) of these, or None."
+    )
+
+
+def _ecm_to_json(snap: dict[str, Any]) -> dict[str, Any]:
+    lazy = snap["lazy"]
+    return {
+        "clips": [{"key": encode_key(c), "kind": kind, "layer": layer, "label": label, "visits": visits}
+                  for c, kind, layer, label, visits in snap["clips"]],
+        "edges": [{"source": encode_key(s), "target": encode_key(t), "h": h, "glow": g}
+                  for s, t, h, g in snap["edges"]],
+        "lazy": {
+            "clock": lazy["clock"],
+            "glow_clock": lazy["glow_clock"],
+            "rows": [{"clip": encode_key(c), "stamp": stamp, "h": h} for c, stamp, h in lazy["rows"]],
+            "glowing": [{"source": encode_key(s), "target": encode_key(t), "glow": g, "stamp": stamp}
+                        for s, t, g, stamp in lazy["glowing"]],
+        },
+    }
+
+
+def _two_layer_to_json(snap: dict[str, Any]) -> dict[str, Any]:
+    lazy, pending = snap["lazy"], snap["pending"]
+    return {
+        **{k: snap[k] for k in ("h", "visits", "action_visits", "emotions", "uniforms", "next_uniform")},
+        "percept_keys": [encode_key(k) for k in snap["percept_keys"]],
+        "glowing": [{"row": i, "column": j, "glow": g} for i, j, g in snap["glowing"]],
+        "pending": None if pending is None else {"row": pending[0], "column": pending[1]},
+        "lazy": {
+            **{k: lazy[k] for k in ("clock", "glow_clock", "stamps", "h")},
+            "glowing": [{"row": i, "column": j, "glow": g, "stamp": s} for i, j, g, s in lazy["glowing"]],
+        },
+    }
+
+
+# ---------------------------------------------------------------------- loading
+def load(path: str | os.PathLike) -> PSAgent | TwoLayerPS:
+    """The agent that :func:`save` wrote to ``path``; it continues exactly where it was.
+
+    Reads JSON only (never pickle) and checks every field; a file that is not a ps_graph
+    agent file, comes from a newer version, is truncated or has been edited into
+    inconsistency raises :class:`~ps_graph.errors.PSGraphError` naming the file and the
+    problem. (A missing file raises the usual ``FileNotFoundError``.)
+
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "not-an-agent.json"
+    ...     _ = path.write_text('{"format": "something else"}')
+    ...     load(path)
+    Traceback (most recent call last):
+    ...
+    ps_graph.errors.PSGraphError: cannot load .../not-an-agent.json: format is 'something else', ...
+    """
+    path = _check_path(path)
+    data = path.read_bytes()
+    try:
+        return _from_document(_parse(data))
+    except PSGraphError as err:
+        raise PSGraphError(f"cannot load {path}: {err}") from None
+    except RecursionError:
+        raise PSGraphError(f"cannot load {path}: the JSON is nested too deeply to be a ps_graph agent file.") from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, AssertionError) as err:
+        raise PSGraphError(f"cannot load {path}: malformed agent file ({type(err).__name__}: {err}).") from None
+
+
+def _parse(data: bytes):
+    if data[:1] == b"\x80":
+        raise PSGraphError(
+            "this is a Python pickle, not a ps_graph agent file; ps_graph never unpickles (unpickling can run code)."
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PSGraphError("the file is not UTF-8 text, so not a ps_graph agent file (those are JSON).") from None
+    if not text.strip():
+        raise PSGraphError("the file is empty.")
+
+    def reject(constant: str):
+        raise PSGraphError(f"the file holds the non-finite number {constant}; agent files hold finite numbers only.")
+
+    try:
+        return json.loads(text, parse_constant=reject)
+    except json.JSONDecodeError as err:
+        end = text.rstrip()
+        if err.pos >= len(end) or (end.startswith("{") and not end.endswith("}")):  # agent files end with }
+            raise PSGraphError(f"the JSON ends early (line {err.lineno}): the file is truncated.") from None
+        raise PSGraphError(f"not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}).") from None
+
+
+def _from_document(doc):
+    top = _obj(doc, "the file", ("format",))
+    if top["format"] != FORMAT:
+        raise PSGraphError(f"format is {_show(top['format'])}, expected {FORMAT!r}: this is not a ps_graph agent file.")
+    version = _int(_obj(top, "the file", ("version",))["version"], "version", 1)
+    if version > VERSION:
+        raise PSGraphError(
+            f"format version {version} is newer than this ps_graph reads (up to {VERSION}); upgrade ps_graph."
+        )
+    _obj(top, "the file", ("agent", "config", "actions", "observation_space", "rng", "state"))
+    name = top["agent"]
+    if not isinstance(name, str) or name not in _AGENTS:
+        raise PSGraphError(f"agent is {_show(name)}; expected one of {', '.join(map(repr, _AGENTS))}.")
+    config = _config(top["config"])
+    actions = _actions(top["actions"])
+    space = _space(top["observation_space"], "observation_space")
+    rng = _rng(top["rng"])
+    try:
+        agent = _AGENTS[name](actions, space, config=config, rng=rng)
+    except PSGraphError as err:
+        raise PSGraphError(f"observation_space: {err}") from None
+    if name == "PSAgent":
+        _obj(top, "the file", ("ecm",))
+        _restore_ps_agent(agent, top["ecm"], top["state"])
+    else:
+        _restore_two_layer(agent, top["state"])
+    return agent
+
+
+# ---------------------------------------------------------------------- field checks
+def _show(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fail(where: str, expected: str, value) -> PSGraphError:
+    return PSGraphError(f"{where} must be {expected}; got {_show(value)}.")
+
+
+def _obj(value, where: str, fields=()) -> dict:
+    if not isinstance(value, dict):
+        raise _fail(where, "a JSON object", value)
+    missing = [f for f in fields if f not in value]
+    if missing:
+        raise PSGraphError(f"{where} lacks the field(s) {', '.join(map(repr, missing))}.")
+    return value
+
+
+def _list(value, where: str, length: int | None = None) -> list:
+    if not isinstance(value, list):
+        raise _fail(where, "a JSON list", value)
+    if length is not None and len(value) != length:
+        raise PSGraphError(f"{where} must hold {length} entries; it holds {len(value)}.")
+    return value
+
+
+def _each(value, where: str, check, length: int | None = None) -> list:
+    """``check(entry, where[i])`` for each entry of the list ``value``."""
+    return [check(v, f"{where}[{i}]") for i, v in enumerate(_list(value, where, length))]
+
+
+def _table(value, where: str, rows: int, columns: int, check) -> list[list]:
+    return _each(value, where, lambda row, w: _each(row, w, check, columns), rows)
+
+
+def _int(value, where: str, low: int | None = 0) -> int:
+    """An integer >= ``low`` that fits in 64 bits (counts, stamps and sizes all do)."""
+    bottom = -(2**63) if low is None else low
+    if isinstance(value, bool) or not isinstance(value, int) or not bottom <= value < 2**63:
+        raise _fail(where, "a 64-bit integer" + ("" if low is None else f" >= {low}"), value)
+    return value
+
+
+def _num(value, where: str, low: float = 0.0, *, positive: bool = False, below: float | None = None) -> float:
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value > low if positive else value >= low) and (below is None or value < below)
+    if not ok:
+        span = f"{'>' if positive else '>='} {low}" + ("" if below is None else f" and < {below}")
+        raise _fail(where, f"a finite number {span}", value)
+    return float(value)
+
+
+def _positive(value, where: str) -> float:
+    return _num(value, where, positive=True)
+
+
+def _stamp(value, where: str, clock: int) -> int:
+    stamp = _int(value, where)
+    if stamp > clock:
+        raise PSGraphError(f"{where} is {stamp}, after the clock {clock}: values cannot be current at a later step.")
+    return stamp
+
+
+def _str(value, where: str) -> str:
+    if not isinstance(value, str):
+        raise _fail(where, "a string", value)
+    return value
+
+
+def _bool(value, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(where, "true or false", value)
+    return value
+
+
+def _key(value, where: str):
+    try:
+        return decode_key(value)
+    except PSGraphError as err:
+        raise PSGraphError(f"{where}: {err}") from None
+
+
+def _agree(where: str, stored_now: float, current: float, what: str) -> None:
+    if not math.isclose(stored_now, current, rel_tol=1e-9, abs_tol=1e-12):
+        raise PSGraphError(
+            f"{where}: the stored {what} brought up to date is {stored_now!r}, but the file's current {what} is "
+            f"{current!r}, so the file was edited. Delete the 'lazy' part to load the current values as they are."
+        )
+
+
+# ---------------------------------------------------------------------- sections
+def _config(value) -> PSConfig:
+    fields = set(PSConfig.__dataclass_fields__)
+    given = _obj(value, "config", sorted(fields))
+    unknown = sorted(set(given) - fields)
+    if unknown:
+        raise PSGraphError(f"config has unknown field(s) {', '.join(map(repr, unknown))}.")
+    try:
+        return PSConfig(**given)
+    except PSGraphError as err:
+        raise PSGraphError(f"config: {err}") from None
+
+
+def _actions(value) -> spaces.Discrete:
+    actions = _each(value, "actions", lambda a, where: _int(a, where, None))
+    if not actions or actions != list(range(actions[0], actions[0] + len(actions))):
+        raise _fail("actions", "consecutive integers (the values of a Discrete space)", value)
+    return spaces.Discrete(len(actions), start=actions[0])
+
+
+def _int_array(value, where: str) -> np.ndarray:
+    try:
+        array = np.array(value)
+    except (ValueError, TypeError, OverflowError):
+        array = None
+    if array is None or array.dtype.kind not in "iu" or array.ndim == 0 or array.size == 0:
+        raise _fail(where, "a (nested) non-empty list of integers", value)
+    return array
+
+
+def _dtype(value, where: str) -> str:
+    if value not in _INT_DTYPES:
+        raise _fail(where, f"one of {', '.join(_INT_DTYPES)}", value)
+    return value
+
+
+def _space(value, where: str):
+    if value is None:
+        return None
+    desc = _obj(value, where, ("type",))
+    kind = desc["type"]
+    fields = {"Discrete": ("n", "start", "dtype"), "MultiDiscrete": ("nvec", "start", "dtype"), "MultiBinary": ("n",),
+              "Tuple": ("spaces",), "Dict": ("spaces",)}
+    if not isinstance(kind, str) or kind not in fields:
+        raise PSGraphError(
+            f"{where}.type is {_show(kind)}; files hold 'Discrete', 'MultiDiscrete', 'MultiBinary', 'Tuple' or "
+            "'Dict' spaces (or null)."
+        )
+    _obj(desc, where, fields[kind])
+    at = {name: f"{where}.{name}" for name in fields[kind]}
+    try:
+        if kind == "Discrete":
+            return spaces.Discrete(_int(desc["n"], at["n"], 1), start=_int(desc["start"], at["start"], None),
+                                   dtype=_dtype(desc["dtype"], at["dtype"]))
+        if kind == "MultiDiscrete":
+            return spaces.MultiDiscrete(_int_array(desc["nvec"], at["nvec"]), dtype=_dtype(desc["dtype"], at["dtype"]),
+                                        start=_int_array(desc["start"], at["start"]))
+        if kind == "MultiBinary":
+            n = desc["n"]
+            return spaces.MultiBinary(_int_array(n, at["n"]) if isinstance(n, list) else _int(n, at["n"], 1))
+        if kind == "Tuple":
+            return spaces.Tuple(_each(desc["spaces"], at["spaces"], _space))
+        pairs = _each(desc["spaces"], at["spaces"],
+                      lambda p, w: (_str(_list(p, w, 2)[0], f"{w}[0]"), _space(p[1], f"{w}[1]")))
+        if len({k for k, _ in pairs}) != len(pairs):
+            raise PSGraphError(f"{where} lists a Dict key twice.")
+        return spaces.Dict(pairs)
+    except (ValueError, TypeError, AssertionError) as err:
+        raise PSGraphError(f"{where} does not describe a valid {kind} space: {err}") from None
+
+
+def _rng(value) -> np.random.Generator:
+    state = _obj(value, "rng", ("bit_generator",))
+    name = state["bit_generator"]
+    if not isinstance(name, str) or name not in _BIT_GENERATORS:
+        raise _fail("rng.bit_generator", f"one of {', '.join(_BIT_GENERATORS)}", name)
+    bit_generator = _BIT_GENERATORS[name](0)
+    try:
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as err:
+        raise PSGraphError(f"rng is not a valid {name} state ({type(err).__name__}: {err}).") from None
+    if _plain(bit_generator.state) != state:
+        raise PSGraphError(f"rng holds values a {name} state cannot take exactly (out of range?); the file was edited.")
+    return np.random.Generator(bit_generator)
+
+
+def _restore_ps_agent(agent: PSAgent, value, state_value) -> None:
+    cfg = agent.config
+    ecm = _obj(value, "ecm", ("clips", "edges"))
+    kinds: dict = {}
+
+    def clip_entry(c, where: str) -> tuple:
+        c = _obj(c, where, ("key", "kind", "layer", "label", "visits"))
+        clip = _key(c["key"], f"{where}.key")
+        if c["kind"] not in KINDS:
+            raise _fail(f"{where}.kind", f"one of {', '.join(map(repr, KINDS))}", c["kind"])
+        if clip in kinds:
+            raise PSGraphError(f"ecm.clips lists the clip {clip!r} twice.")
+        kinds[clip] = c["kind"]
+        return clip, c["kind"], _int(c["layer"], f"{where}.layer"), _str(c["label"], f"{where}.label"), \
+            _int(c["visits"], f"{where}.visits")
+
+    def clip_of(v, where: str, kind: str | None = None):
+        clip = _key(v, where)
+        if clip not in kinds:
+            raise PSGraphError(f"{where} names the clip {_show(v)}, which ecm.clips does not list.")
+        if kind is not None and kinds[clip] != kind:
+            raise PSGraphError(f"{where} names the {kinds[clip]} clip {_show(v)}; expected a clip of kind {kind!r}.")
+        return clip
+
+    def edge_entry(e, where: str) -> tuple:
+        e = _obj(e, where, ("source", "target", "h", "glow"))
+        return (clip_of(e["source"], f"{where}.source"), clip_of(e["target"], f"{where}.target"),
+                _positive(e["h"], f"{where}.h"), _num(e["glow"], f"{where}.glow"))
+
+    def pair(p, where: str, *fields: str) -> tuple:
+        p = _obj(p, where, ("source", "target", *fields))
+        return clip_of(p["source"], f"{where}.source", "percept"), clip_of(p["target"], f"{where}.target", "action")
+
+    clips = _each(ecm["clips"], "ecm.clips", clip_entry)
+    edges = _each(ecm["edges"], "ecm.edges", edge_entry)
+    lazy = ecm.get("lazy")
+    if lazy is not None:
+        lazy = _obj(lazy, "ecm.lazy", ("clock", "glow_clock", "rows", "glowing"))
+        clock, glow_clock = _int(lazy["clock"], "ecm.lazy.clock"), _int(lazy["glow_clock"], "ecm.lazy.glow_clock")
+        out: dict = {}
+        for edge in edges:
+            out.setdefault(edge[0], []).append(edge[2])
+        glow_now = {(s, t): g for s, t, _, g in edges}
+
+        def row_entry(r, where: str) -> tuple:
+            r = _obj(r, where, ("clip", "stamp", "h"))
+            clip, stamp = clip_of(r["clip"], f"{where}.clip"), _stamp(r["stamp"], f"{where}.stamp", clock)
+            current = out.get(clip, [])
+            stored = _each(r["h"], f"{where}.h", _positive, len(current))
+            for j, (now, h) in enumerate(zip(rules.damp(stored, cfg.gamma_damping, cfg.h0, clock - stamp), current)):
+                _agree(f"{where}.h[{j}]", now, h, "h")
+            return clip, stamp, stored
+
+        def glow_entry(g, where: str) -> tuple:
+            g = _obj(g, where, ("source", "target", "glow", "stamp"))
+            s, t = clip_of(g["source"], f"{where}.source"), clip_of(g["target"], f"{where}.target")
+            glow, stamp = _positive(g["glow"], f"{where}.glow"), _stamp(g["stamp"], f"{where}.stamp", glow_clock)
+            now = rules.decay_glow(glow, cfg.eta_glow_damping, glow_clock - stamp)
+            _agree(where, now, glow_now.get((s, t), 0.0), "glow")
+            return s, t, glow, stamp
+
+        lazy = {"clock": clock, "glow_clock": glow_clock, "rows": _each(lazy["rows"], "ecm.lazy.rows", row_entry),
+                "glowing": _each(lazy["glowing"], "ecm.lazy.glowing", glow_entry)}
+    try:
+        agent.ecm = ECM.from_snapshot({"clips": clips, "edges": edges, "lazy": lazy}, **cfg.ecm_kwargs())
+    except PSGraphError as err:
+        raise PSGraphError(f"ecm: {err}") from None
+    expected = {action_clip(a) for a in agent.actions}
+    listed = {clip for clip, kind in kinds.items() if kind == "action"}
+    if listed != expected:
+        raise PSGraphError(
+            f"the action clips in ecm.clips do not match actions: missing {sorted(expected - listed)}, "
+            f"extra {sorted(listed - expected, key=repr)}."
+        )
+    state = _obj(state_value, "state", ("emotions", "pending"))
+    emotions = _each(state["emotions"], "state.emotions",
+                     lambda e, w: (pair(e, w, "positive"), _bool(e["positive"], f"{w}.positive")))
+    pending = state["pending"]
+    agent.emotions = dict(emotions)
+    agent._pending = None if pending is None else pair(pending, "state.pending")  # PSAgent has no setter for it
+
+
+def _restore_two_layer(agent: TwoLayerPS, value) -> None:
+    cfg, a = agent.config, len(agent.actions)
+    fields = ("percept_keys", "h", "visits", "action_visits", "emotions", "glowing", "pending", "uniforms",
+              "next_uniform")
+    state = _obj(value, "state", fields)
+    keys = _each(state["percept_keys"], "state.percept_keys", _key)
+    n = len(keys)
+    h = _table(state["h"], "state.h", n, a, _positive)
+
+    def cell(g, where: str, *fields: str) -> tuple:
+        g = _obj(g, where, ("row", "column", *fields))
+        i, j = _int(g["row"], f"{where}.row"), _int(g["column"], f"{where}.column")
+        if i >= n or j >= a:
+            raise PSGraphError(f"{where} names row {i}, column {j}, outside the {n} x {a} table of percepts x actions.")
+        return (i, j, *(g[f] for f in fields))
+
+    glowing = _each(state["glowing"], "state.glowing",
+                    lambda g, w: (*cell(g, w, "glow")[:2], _num(g["glow"], f"{w}.glow")))
+    pending = state["pending"]
+    snap = {
+        "percept_keys": keys,
+        "h": h,
+        "visits": _each(state["visits"], "state.visits", _int, n),
+        "action_visits": _each(state["action_visits"], "state.action_visits", _int, a),
+        "emotions": _table(state["emotions"], "state.emotions", n, a, _bool),
+        "glowing": glowing,
+        "pending": None if pending is None else cell(pending, "state.pending"),
+        "uniforms": _each(state["uniforms"], "state.uniforms", lambda u, w: _num(u, w, below=1.0)),
+        "next_uniform": _int(state["next_uniform"], "state.next_uniform"),
+        "lazy": None,
+    }
+    lazy = state.get("lazy")
+    if lazy is not None:
+        lazy = _obj(lazy, "state.lazy", ("clock", "glow_clock", "stamps", "h", "glowing"))
+        clock, glow_clock = _int(lazy["clock"], "state.lazy.clock"), _int(lazy["glow_clock"], "state.lazy.glow_clock")
+        stamps = _each(lazy["stamps"], "state.lazy.stamps", lambda s, w: _stamp(s, w, clock), n)
+        stored = _table(lazy["h"], "state.lazy.h", n, a, _positive)
+        for i, (row, stamp) in enumerate(zip(stored, stamps)):
+            for j, now in enumerate(rules.damp(row, cfg.gamma_damping, cfg.h0, clock - stamp)):
+                _agree(f"state.lazy.h[{i}][{j}]", now, h[i][j], "h")
+        glow_now = {(i, j): g for i, j, g in glowing}
+
+        def glow_entry(g, where: str) -> tuple:
+            i, j, glow, stamp = cell(g, where, "glow", "stamp")
+            glow, stamp = _positive(glow, f"{where}.glow"), _stamp(stamp, f"{where}.stamp", glow_clock)
+            now = rules.decay_glow(glow, cfg.eta_glow_damping, glow_clock - stamp)
+            _agree(where, now, glow_now.get((i, j), 0.0), "glow")
+            return i, j, glow, stamp
+
+        snap["lazy"] = {"clock": clock, "glow_clock": glow_clock, "stamps": stamps, "h": stored,
+                        "glowing": _each(lazy["glowing"], "state.lazy.glowing", glow_entry)}
+    try:
+        agent.restore(snap)
+    except PSGraphError as err:
+        raise PSGraphError(f"state: {err}") from None
