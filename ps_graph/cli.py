@@ -82,7 +82,8 @@ def parse_percept(text: str, known: Sequence[Hashable]) -> Hashable:
             return key
     shown = ", ".join(json.dumps(k) if not isinstance(k, tuple) else str(k) for k in list(known)[:10])
     more = f" (and {len(known) - 10} more)" if len(known) > 10 else ""
-    raise CommandError(f"no percept {text!r} in this agent; known percepts: {shown or 'none'}{more}. {_PERCEPT_HELP}.")
+    raise CommandError(f"no percept {text!r} in this agent; known percepts: {shown or 'none'}{more}. "
+                       f"Give PERCEPT as {_PERCEPT_HELP}.")
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
