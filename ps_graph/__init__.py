@@ -11,10 +11,11 @@ the interactive view (:mod:`ps_graph.viz`, pyvis) load when asked for.
 20
 """
 
-from . import rules, tabular
+from . import envs, growth, rules, tabular
 from .batch import BatchedTwoLayerPS, BatchResult, train_batch
 from .agent import PSAgent, PSConfig, action_clip, percept_clip
 from .ecm import ECM
+from .growth import Generalization, GrowthRule
 from .fast import TwoLayerPS
 from .errors import (ConfigError, PSGraphError, RewardError, UnsupportedSourceError, UnsupportedSpaceError,
                      WalkError)
@@ -37,6 +38,10 @@ __all__ = [
     "BatchResult",
     "train_batch",
     "tabular",
+    "envs",
+    "growth",
+    "Generalization",
+    "GrowthRule",
     "Agent",
     "TrainResult",
     "train",

@@ -14,6 +14,12 @@ emotion tag, positive at first; it turns positive when the pair is rewarded (R >
 negative otherwise. Deliberation re-walks up to n times while the walk ends on a pair
 whose tag is negative; only the final walk glows.
 
+Growth: ``growth=`` takes a rule that grows hidden clips (see :mod:`ps_graph.growth`, e.g.
+:class:`~ps_graph.growth.Generalization`). Its ``on_percept(agent, clip)`` runs right after
+a new percept clip is created and wired to the actions; its optional
+``after_reward(agent, reward)`` runs at the end of every :meth:`PSAgent.observe` that
+learned (after the glow reset at an episode end).
+
 Example
 -------
 >>> import gymnasium as gym
@@ -38,6 +44,7 @@ from gymnasium import spaces
 from . import rules
 from ._validate import check_int, check_real, check_seed, make_config
 from .ecm import ECM
+from .errors import ConfigError
 from .percepts import action_list, percept_encoder
 
 __all__ = ["PSConfig", "PSAgent", "percept_clip", "action_clip"]
@@ -132,6 +139,11 @@ class PSAgent:
         Hyperparameters; alternatively pass them as keywords (see :class:`PSConfig`).
     rng : numpy.random.Generator, optional
         Use this Generator instead of one seeded from ``config.seed``.
+    growth : growth rule, optional
+        An object with ``on_percept(agent, clip)`` (and optionally
+        ``after_reward(agent, reward)``) that grows hidden clips, e.g.
+        :class:`ps_graph.growth.Generalization`; one rule object per agent. See
+        :mod:`ps_graph.growth` for the protocol.
 
     The agent speaks the :class:`~ps_graph.training.Agent` protocol: ``act`` and ``observe``.
     """
@@ -143,9 +155,16 @@ class PSAgent:
         *,
         config: PSConfig | None = None,
         rng: np.random.Generator | None = None,
+        growth: Any = None,
         **hyperparameters: Any,
     ) -> None:
         self.config = config = make_config(PSConfig, config, hyperparameters, "PS")
+        if growth is not None and not callable(getattr(growth, "on_percept", None)):
+            raise ConfigError(
+                f"growth must be a growth rule with an on_percept(agent, clip) method (see ps_graph.growth), or None; "
+                f"got {type(growth).__name__}. For generalization pass growth=ps_graph.growth.Generalization()."
+            )
+        self.growth = growth
         self.actions = action_list(actions)
         self.observation_space = observation_space
         self.encode = percept_encoder(observation_space)
@@ -170,6 +189,13 @@ class PSAgent:
         if clip not in self.ecm:
             self.ecm.add_percept(clip, label=str(key))
             self.ecm.connect(clip, self._action_clips)
+            if self.growth is not None:
+                try:
+                    self.growth.on_percept(self, clip)
+                except BaseException:
+                    # a refused percept leaves the agent as it was (rules check before they change anything)
+                    self.ecm.remove_clip(clip)
+                    raise
         return clip
 
     def act(self, observation: object, explore: bool = True) -> int:
@@ -211,6 +237,10 @@ class PSAgent:
         self._pending = None
         if terminated or truncated:
             self.ecm.reset_glow()
+        if self.growth is not None:
+            after_reward = getattr(self.growth, "after_reward", None)
+            if after_reward is not None:
+                after_reward(self, reward)
 
     # ------------------------------------------------------------------ reading
     @property
@@ -223,4 +253,5 @@ class PSAgent:
         return {t[1]: h for t, h in self.ecm.out_h(percept_clip(self.encode(observation))).items()}
 
     def __repr__(self) -> str:
-        return f"PSAgent({self.config}, {self.ecm})"
+        growth = "" if self.growth is None else f", growth={self.growth!r}"
+        return f"PSAgent({self.config}, {self.ecm}{growth})"

@@ -32,7 +32,7 @@ import numpy as np
 from . import rules
 from ._validate import check_int, make_config
 from .agent import PSConfig
-from .errors import RewardError
+from .errors import ConfigError, RewardError
 from .streams import AgentStreams, agent_seeds
 from .training import TrainResult
 
@@ -75,6 +75,9 @@ class BatchedTwoLayerPS:
         seed: int | Sequence[int] | None = None,
         **hyperparameters: Any,
     ) -> None:
+        if "growth" in hyperparameters:
+            raise ConfigError("BatchedTwoLayerPS is the 2-layer fast path and cannot grow hidden clips; "
+                              "use PSAgent(..., growth=...).")
         self.config = cfg = make_config(PSConfig, config, hyperparameters, "PS")
         s = self.num_states = check_int("num_states", num_states, 1)
         a = self.num_actions = check_int("num_actions", num_actions, 1)

@@ -135,6 +135,7 @@ class ECM:
         # edge -> [glow, glow step it was current at, source row, position in the row]
         self._glowing: dict[tuple[Hashable, Hashable], list] = {}
         self._action_layer = 1
+        self._hidden_layers: dict[int, int] = {}  # layer -> number of hidden clips in it
 
     # ------------------------------------------------------------------ building
     def _add_clip(self, clip: Hashable, kind: str, layer: int, label: str | None) -> None:
@@ -163,11 +164,18 @@ class ECM:
     def add_hidden(self, clip: Hashable, layer: int = 1, label: str | None = None) -> None:
         """Add a hidden clip in ``layer`` >= 1; action clips stay one layer further."""
         layer = check_int("layer", layer, 1, hint="Layer 0 holds percepts; hidden clips start at 1.")
+        new = clip not in self._node
         self._add_clip(clip, "hidden", layer, label)
+        if not new:
+            return
+        self._hidden_layers[layer] = self._hidden_layers.get(layer, 0) + 1
         if layer >= self._action_layer:
-            self._action_layer = layer + 1
-            for action in self._actions:
-                self._node[action]["layer"] = self._action_layer
+            self._set_action_layer(layer + 1)
+
+    def _set_action_layer(self, layer: int) -> None:
+        self._action_layer = layer
+        for action in self._actions:
+            self._node[action]["layer"] = layer
 
     def add_edge(self, source: Hashable, target: Hashable, h: float | None = None) -> None:
         """Add the edge ``source -> target`` with ``h`` (default ``h0``) and no glow;
@@ -190,6 +198,62 @@ class ECM:
         row.targets = row.targets + (target,)
         row.h.append(value)
         self._g.add_edge(source, target, h=value, glow=0.0)
+
+    def remove_clip(self, clip: Hashable) -> None:
+        """Remove a percept or hidden clip with all its in- and out-edges.
+
+        Every other edge keeps its h-value and glow exactly (the lazy store is edited, not
+        brought up to date): each predecessor's row loses the one target, the positions of
+        its later glowing edges shift down by one, and the clip's own glowing edges are
+        dropped. Action clips move back to one layer past the deepest hidden clip left.
+        Walks still work as long as every remaining clip keeps an out-edge; removing the
+        only target of a clip raises :class:`~ps_graph.errors.ConfigError` and changes
+        nothing. Action clips cannot be removed (the agent's action set is fixed).
+
+        >>> ecm = ECM()
+        >>> ecm.add_percept("s"); ecm.add_hidden("w"); ecm.add_action("a")
+        >>> ecm.connect("s", ["w", "a"]); ecm.connect("w", ["a"])
+        >>> ecm.remove_clip("w"); ecm.out_h("s"), ecm.graph.nodes["a"]["layer"]
+        ({'a': 1.0}, 1)
+        """
+        node = self._node.get(clip)
+        if node is None:
+            raise KeyError(f"clip {clip!r} is not in the ECM")
+        if clip in self._actions:
+            raise ConfigError(f"action clip {clip!r} cannot be removed: the agent's actions are fixed.")
+        sources = list(self._g._pred[clip])
+        for source in sources:
+            if len(self._rows[source].targets) == 1:
+                raise ConfigError(
+                    f"cannot remove clip {clip!r}: it is the only target of {source!r}, whose walks would then end "
+                    "nowhere. Connect that clip to an action first, or remove it too."
+                )
+        glowing = self._glowing
+        for source in sources:
+            row = self._rows[source]
+            j = self._position(source, row, clip)
+            targets = row.targets[:j] + row.targets[j + 1:]
+            row.targets = self._share(targets)
+            del row.h[j]  # each row owns its h array; stamps stay, so the other values stay lazy
+            glowing.pop((source, clip), None)
+            for target in targets[j:]:  # later glowing edges of this row move one position down
+                entry = glowing.get((source, target))
+                if entry is not None:
+                    entry[3] -= 1
+            self._index.pop(source, None)
+        row = self._rows.pop(clip)
+        for target in row.targets:
+            glowing.pop((clip, target), None)
+        self._index.pop(clip, None)
+        self._g.remove_node(clip)
+        if node["kind"] == "hidden":
+            layer = node["layer"]
+            left = self._hidden_layers[layer] - 1
+            if left:
+                self._hidden_layers[layer] = left
+            else:
+                del self._hidden_layers[layer]
+                self._set_action_layer(max(self._hidden_layers, default=0) + 1)
 
     def _share(self, targets: tuple[Hashable, ...]) -> tuple[Hashable, ...]:
         """One tuple object for rows with equal targets (e.g. percepts wired to all actions)."""
@@ -287,6 +351,19 @@ class ECM:
         """The current glow of an edge."""
         self._row_of(source, target)
         return self._current_glow((source, target))
+
+    def glowing_edges(self) -> dict[tuple[Hashable, Hashable], float]:
+        """Every edge whose current glow is not zero, with that glow (reading only).
+
+        Costs O(edges still glowing), not O(all edges).
+
+        >>> ecm = ECM(eta_glow_damping=0.5)
+        >>> ecm.add_percept("s"); ecm.add_action("a"); ecm.connect("s", ["a"])
+        >>> ecm.excite(["s", "a"]); ecm.decay_glow(); ecm.glowing_edges()
+        {('s', 'a'): 0.5}
+        """
+        current = {edge: self._current_glow(edge) for edge in self._glowing}
+        return {edge: g for edge, g in current.items() if g}
 
     def out_h(self, clip: Hashable) -> dict[Hashable, float]:
         """Current h-values of ``clip``'s out-edges, by target clip."""

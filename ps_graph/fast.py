@@ -110,6 +110,9 @@ class TwoLayerPS:
         rng: np.random.Generator | None = None,
         **hyperparameters: Any,
     ) -> None:
+        if "growth" in hyperparameters:
+            raise ConfigError("TwoLayerPS is the 2-layer fast path and cannot grow hidden clips; "
+                              "use PSAgent(..., growth=...).")
         self.config = config = make_config(PSConfig, config, hyperparameters, "PS")
         self.actions = action_list(actions)
         self.encode = percept_encoder(observation_space)

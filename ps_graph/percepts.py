@@ -25,7 +25,7 @@ __all__ = ["percept_encoder", "hashable_observation", "discrete_actions", "actio
 
 _BOX_HINT = (
     "Projective simulation needs a finite set of percepts: discretize the observations first, "
-    "e.g. env = gymnasium.wrappers.DiscretizeObservation(env, bins=10)."
+    "e.g. env = ps_graph.envs.DiscretizeBox(env, bins=10) (or gymnasium.wrappers.DiscretizeObservation)."
 )
 
 

@@ -15,9 +15,9 @@ and round differently, so h-values would drift apart in the last bits (some 1e-1
 when ``gamma_damping > 0`` or glow decays over several steps. A file whose ``lazy`` part
 was deleted still loads, from the current values, with that caveat.
 
-File layout (version 1), a JSON object::
+File layout (version 2), a JSON object::
 
-    format "ps_graph.agent", version 1, agent "PSAgent" | "TwoLayerPS", ps_graph_version
+    format "ps_graph.agent", version 2, agent "PSAgent" | "TwoLayerPS", ps_graph_version
     config             PSConfig.to_dict()
     actions            the action values, e.g. [0, 1, 2, 3]
     observation_space  {"type": "Discrete", "n": 16, "start": 0, "dtype": "int64"}, or null
@@ -27,6 +27,12 @@ File layout (version 1), a JSON object::
                        [{source, target, glow, stamp}]}
     state              PSAgent: emotions [{source, target, positive}], pending {source,
                        target} | null. TwoLayerPS: the fields of TwoLayerPS.snapshot().
+    growth (PSAgent)   null, or the growth rule: {rule: "Generalization", params, state}
+                       (Generalization.to_json(): its parameters, the percept keys in the order
+                       seen, from which its counts are rebuilt, its wildcard clips with their
+                       creation steps, its step count). Only built-in rules can be saved.
+
+Version 2 added ``growth``; version 1 files (no growth) still load.
 
 Clip keys are written with :func:`ps_graph.keys.encode_key` (tuples become lists).
 
@@ -59,6 +65,7 @@ from .agent import PSAgent, PSConfig, action_clip
 from .ecm import ECM, KINDS
 from .errors import ConfigError, PSGraphError, UnsupportedSpaceError
 from .fast import TwoLayerPS
+from .growth import Generalization
 from .io import atomic_write_text
 from .keys import decode_key, encode_key
 
@@ -67,9 +74,10 @@ __all__ = ["save", "load", "FORMAT", "VERSION"]
 #: The ``format`` marker of every agent file.
 FORMAT = "ps_graph.agent"
 #: The file layout version this module writes; it reads versions 1 .. VERSION.
-VERSION = 1
+VERSION = 2
 
 _AGENTS = {"PSAgent": PSAgent, "TwoLayerPS": TwoLayerPS}
+_GROWTH_RULES = {"Generalization": Generalization}  # the growth rules files can hold
 _BIT_GENERATORS = {name: getattr(np.random, name) for name in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")}
 _INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -93,6 +101,13 @@ def save(agent: PSAgent | TwoLayerPS, path: str | os.PathLike) -> Path:
             "(Q-learning, DQN) have state this format does not hold."
         )
     path = _check_path(path)
+    growth = getattr(agent, "growth", None)
+    if growth is not None and type(growth) not in _GROWTH_RULES.values():
+        raise ConfigError(
+            f"cannot save the agent's growth rule {type(growth).__name__}: only the built-in growth rules "
+            f"({', '.join(_GROWTH_RULES)}) can be saved, since a file never holds code. Save the ECM alone with "
+            "ps_graph.write_node_link_json(agent.ecm, path), or keep your rule's state yourself."
+        )
     if not isinstance(agent.rng, np.random.Generator):
         raise ConfigError(f"the agent's rng must be a numpy Generator; got {type(agent.rng).__name__}.")
     bit_generator = type(agent.rng.bit_generator).__name__
@@ -122,6 +137,7 @@ def save(agent: PSAgent | TwoLayerPS, path: str | os.PathLike) -> Path:
             "pending": None if pending is None else {"source": encode_key(pending[0]),
                                                      "target": encode_key(pending[1])},
         }
+        doc["growth"] = None if growth is None else growth.to_json()
     else:
         doc["state"] = _two_layer_to_json(agent.snapshot())
     try:
@@ -275,8 +291,9 @@ def _from_document(doc):
     except PSGraphError as err:
         raise PSGraphError(f"observation_space: {err}") from None
     if name == "PSAgent":
-        _obj(top, "the file", ("ecm",))
+        _obj(top, "the file", ("ecm",) + (("growth",) if version >= 2 else ()))
         _restore_ps_agent(agent, top["ecm"], top["state"])
+        _restore_growth(agent, top.get("growth"))
     else:
         _restore_two_layer(agent, top["state"])
     return agent
@@ -539,6 +556,19 @@ def _restore_ps_agent(agent: PSAgent, value, state_value) -> None:
     pending = state["pending"]
     agent.emotions = dict(emotions)
     agent._pending = None if pending is None else pair(pending, "state.pending")  # PSAgent has no setter for it
+
+
+def _restore_growth(agent: PSAgent, value) -> None:
+    if value is None:
+        return
+    rule = _obj(value, "growth", ("rule",))["rule"]
+    if not isinstance(rule, str) or rule not in _GROWTH_RULES:
+        raise _fail("growth.rule", f"one of {', '.join(map(repr, _GROWTH_RULES))}", rule)
+    try:
+        _GROWTH_RULES[rule].from_json(value, agent)
+    except PSGraphError as err:
+        message = str(err)
+        raise PSGraphError(message if message.startswith("growth") else f"growth: {message}") from None
 
 
 def _restore_two_layer(agent: TwoLayerPS, value) -> None:

@@ -1,0 +1,70 @@
+"""Gymnasium environments from the PS literature, registered under ``"ps_graph/..."``.
+
+Importing :mod:`ps_graph.envs` registers these ids with gymnasium (importing it again, or
+calling :func:`register_envs`, leaves the registry as it is):
+
+* ``ps_graph/InvasionGame-v0``: :class:`InvasionGame` (inversion, new colour); one step per trial.
+* ``ps_graph/DriverGame-v0``: :class:`DriverGame`; one step per trial.
+* ``ps_graph/NeverEndingColourGame-v0``: :class:`NeverEndingColourGame`; one step per trial.
+* ``ps_graph/GridWorld-v0``: :class:`GridWorld`, an open 10 x 10 grid; 2000 steps per episode.
+* ``ps_graph/DynaMaze-v0``: :class:`GridWorld` with :data:`DYNA_MAZE`; 3000 steps per episode.
+* ``ps_graph/MountainCarDiscrete-v0``: MountainCar through :class:`DiscretizeBox`; 200 steps.
+
+The grid limits are about three times a random walker's mean time to the goal (600 and 870
+steps), so an untrained agent finishes most episodes; pass ``max_episode_steps`` to
+``gymnasium.make`` for other sizes. Other keyword arguments of ``gymnasium.make`` go to the
+constructors, e.g. ``gym.make("ps_graph/InvasionGame-v0", invert_at=250)`` or
+``gym.make("ps_graph/GridWorld-v0", rows=5, cols=7)``.
+
+>>> import gymnasium as gym, ps_graph
+>>> import ps_graph.envs
+>>> env = gym.make("ps_graph/InvasionGame-v0")
+>>> agent = ps_graph.PSAgent.for_env(env, seed=0)
+>>> result = ps_graph.train(agent, env, episodes=200, seed=0)   # 200 trials
+>>> float(result.returns[-50:].mean()) > 0.8
+True
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+from ._trials import EnvError, OneStepGame
+from .generalization import DriverGame, NeverEndingColourGame
+from .grid import ACTIONS, DYNA_MAZE, GridWorld, open_grid
+from .invasion import InvasionGame
+from .mountain_car import DiscretizeBox, discrete_mountain_car
+
+__all__ = [
+    "ENV_IDS", "InvasionGame", "DriverGame", "NeverEndingColourGame", "GridWorld", "DYNA_MAZE", "ACTIONS",
+    "open_grid", "DiscretizeBox", "discrete_mountain_car", "OneStepGame", "EnvError", "register_envs",
+]
+
+_SPECS = {
+    "ps_graph/InvasionGame-v0": {"entry_point": "ps_graph.envs.invasion:InvasionGame"},
+    "ps_graph/DriverGame-v0": {"entry_point": "ps_graph.envs.generalization:DriverGame"},
+    "ps_graph/NeverEndingColourGame-v0": {"entry_point": "ps_graph.envs.generalization:NeverEndingColourGame"},
+    "ps_graph/GridWorld-v0": {"entry_point": "ps_graph.envs.grid:GridWorld", "max_episode_steps": 2000},
+    "ps_graph/DynaMaze-v0": {"entry_point": "ps_graph.envs.grid:GridWorld", "kwargs": {"desc": DYNA_MAZE},
+                             "max_episode_steps": 3000},
+    "ps_graph/MountainCarDiscrete-v0": {"entry_point": "ps_graph.envs.mountain_car:discrete_mountain_car",
+                                        "max_episode_steps": 200, "reward_threshold": -110.0},
+}
+
+#: Every id this package registers.
+ENV_IDS = tuple(_SPECS)
+
+
+def register_envs() -> None:
+    """Register :data:`ENV_IDS` with gymnasium; ids already registered are left as they are.
+
+    >>> register_envs()                 # importing ps_graph.envs already did; a no-op now
+    >>> "ps_graph/DynaMaze-v0" in gym.registry
+    True
+    """
+    for env_id, spec in _SPECS.items():
+        if env_id not in gym.registry:
+            gym.register(id=env_id, **spec)
+
+
+register_envs()

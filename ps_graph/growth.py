@@ -1,0 +1,490 @@
+"""Growth rules: hidden clips that a :class:`~ps_graph.PSAgent`'s ECM grows while it learns.
+
+The protocol
+------------
+A growth rule is any object with the method
+
+``on_percept(agent, clip)``
+    called by the agent right after it created the new percept clip ``clip`` (its key is
+    ``("percept", percept_key)``) and wired it to every action clip with h0;
+
+and optionally
+
+``after_reward(agent, reward)``
+    called at the end of every ``agent.observe(...)`` that learned, after the learning
+    step (and after the glow reset when the episode ended).
+
+Pass the rule as ``PSAgent(..., growth=rule)``; give each agent its own rule object. A
+rule changes ``agent.ecm`` through the ECM's own methods (``add_hidden``, ``connect``,
+``add_edge``, ``remove_clip``), so its lazy bookkeeping stays right and new edges start
+at h0; ``agent.actions`` lists the actions and :func:`ps_graph.action_clip` gives their
+clips. Deliberation walks over whatever layers a rule builds (``ECM.walk``) and every
+traversed edge glows, so hidden clips learn like any other. A rule should check its input
+before it changes anything: when ``on_percept`` raises, the agent removes the new percept
+clip again and re-raises, so a refused percept leaves the agent as it was.
+
+A complete small rule, grouping percepts by their first feature:
+
+>>> import ps_graph
+>>> class FirstFeature:
+...     '''percept (f, ...) -> hidden clip ("hidden", ("first", f)) -> every action.'''
+...     def on_percept(self, agent, clip):
+...         feature = clip[1][0]
+...         hidden = ("hidden", ("first", feature))
+...         if hidden not in agent.ecm:
+...             agent.ecm.add_hidden(hidden, layer=1, label=f"first = {feature}")
+...             agent.ecm.connect(hidden, [ps_graph.action_clip(a) for a in agent.actions])
+...         agent.ecm.connect(clip, [hidden])
+>>> agent = ps_graph.PSAgent(2, growth=FirstFeature(), seed=0)
+>>> clip = agent.percept((1, 7))
+>>> agent.ecm.out_h(clip)
+{('action', 0): 1.0, ('action', 1): 1.0, ('hidden', ('first', 1)): 1.0}
+>>> agent.ecm.action_probabilities(clip)
+{('action', 0): 0.5, ('action', 1): 0.5}
+
+Generalization
+--------------
+:class:`Generalization` is the first rule written against the protocol (Melnikov,
+Makmal, Dunjko & Briegel, "Projective simulation with generalization", Sci. Rep. 2017).
+Percepts are tuples of categorical features. When a new percept arrives, every pattern
+in which it agrees with some stored percept exactly (the agreeing components kept, the
+differing ones replaced by the wildcard ``#``) becomes a wildcard hidden clip, unless it
+exists. Wildcard clips are keyed ``("hidden", pattern)`` with the wildcard marker
+``None`` in the pattern (:data:`WILDCARD`; ``None`` is JSON-safe for
+:mod:`ps_graph.keys`, so percept components must not be ``None``) and labelled like
+``"(2, #)"``. A wildcard clip with k wildcards sits in hidden layer k (more general is
+deeper; percepts are layer 0, actions one layer past the deepest hidden clip). Edges, all
+starting at h0: each percept to the actions and to every wildcard clip that matches it;
+each wildcard clip to every more general wildcard clip that matches it and to the
+actions. The layers therefore form a DAG and every walk reaches an action.
+
+>>> rule = Generalization()
+>>> agent = ps_graph.PSAgent(2, growth=rule, seed=0)
+>>> for key in [(0, 0), (0, 1), (1, 1)]:
+...     _ = agent.percept(key)
+>>> [agent.ecm.graph.nodes[w]["label"] for w in rule.wildcards]
+['(0, #)', '(#, 1)']
+>>> agent.ecm.out_h(("percept", (0, 1)))
+{('action', 0): 1.0, ('action', 1): 1.0, ('hidden', (0, None)): 1.0, ('hidden', (None, 1)): 1.0}
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from ._validate import check_int, check_real
+from .agent import action_clip
+from .errors import ConfigError, PSGraphError
+from .keys import decode_key, encode_key
+
+if TYPE_CHECKING:
+    from .agent import PSAgent
+
+__all__ = ["GrowthRule", "Generalization", "WILDCARD", "MAX_FEATURES", "wildcard_clip", "wildcard_label"]
+
+logger = logging.getLogger(__name__)
+
+#: The wildcard marker in a generalization pattern: ``(2, None)`` reads "(2, #)".
+WILDCARD = None
+#: Most features a percept may have under :class:`Generalization` (its bookkeeping costs
+#: 2**features dictionary entries per stored percept).
+MAX_FEATURES = 12
+
+
+@runtime_checkable
+class GrowthRule(Protocol):
+    """What ``PSAgent(growth=...)`` takes: ``on_percept`` (required) and, optionally, an
+    ``after_reward(agent, reward)`` method (see the module docstring)."""
+
+    def on_percept(self, agent: PSAgent, clip: Hashable) -> None:
+        """Called right after the new percept clip ``clip`` was created and wired to the actions."""
+
+
+def wildcard_clip(pattern: tuple) -> tuple[str, tuple]:
+    """Node key of the wildcard clip for ``pattern`` (``None`` marks a wildcard).
+
+    >>> wildcard_clip((2, None))
+    ('hidden', (2, None))
+    """
+    return ("hidden", tuple(pattern))
+
+
+def wildcard_label(pattern: tuple) -> str:
+    """The label of a wildcard clip: ``#`` for each wildcard, like ``str`` of a tuple.
+
+    >>> wildcard_label((2, None)), wildcard_label(("red", None, 0)), wildcard_label((None,))
+    ('(2, #)', "('red', #, 0)", '(#,)')
+    """
+    parts = ["#" if v is WILDCARD else repr(v) for v in pattern]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+def _project(key: tuple, positions: tuple[int, ...]) -> tuple:
+    return tuple(key[i] for i in positions)
+
+
+class Generalization:
+    """Wildcard hidden clips for percepts that are tuples of categorical features.
+
+    Parameters
+    ----------
+    max_hidden : int >= 0, default 10000
+        Most wildcard clips the rule holds. At the cap no new wildcard clips are created
+        (a warning is logged once); the existing ones keep learning and new percepts still
+        connect to the existing ones that match them. When one percept would create
+        several clips and only some fit, the more specific ones (fewer wildcards) come
+        first. 0 makes the agent a plain 2-layer PS.
+    all_wildcard : bool, default False
+        Also create the fully general clip ``(#, ..., #)`` (once a new percept differs from
+        a stored one in every component).
+    prune_below : float > 0 or None, default None
+        Pruning: every ``prune_every`` learning steps, remove each wildcard clip that is at
+        least ``prune_after`` steps old and whose out-edges all have h below this value.
+        None never prunes.
+    prune_after : int >= 0, default 1000
+        Minimum age (learning steps since its creation) of a clip before it can be pruned.
+    prune_every : int >= 1, default 1000
+        Learning steps between pruning passes (a pass costs O(wildcard clips)).
+
+    Pruning is safe: a clip that has a glowing in- or out-edge (a reward may still be
+    due to it) is kept for a later pass. Every other edge keeps its value
+    (:meth:`ps_graph.ECM.remove_clip`). A pruned pattern is created afresh (h0) when a
+    later percept agrees with a stored one in it again, room permitting.
+
+    Cost: finding the agreement patterns of a new percept with d features costs
+    O(d 2**d) dictionary operations whatever the number of stored percepts (see
+    :meth:`on_percept`); creating a wildcard clip costs O(the edges it gets). Percepts
+    must be tuples of the same length d <= :data:`MAX_FEATURES` without ``None``
+    components; anything else raises :class:`~ps_graph.errors.ConfigError`.
+
+    One rule object per agent: its counts describe that agent's percepts, and it refuses
+    to grow a second agent (``Generalization(**rule.params())`` is a fresh one). Copies
+    and pickles of the agent carry their own copy of the rule.
+    """
+
+    def __init__(
+        self,
+        max_hidden: int = 10_000,
+        all_wildcard: bool = False,
+        prune_below: float | None = None,
+        prune_after: int = 1_000,
+        prune_every: int = 1_000,
+    ) -> None:
+        self.max_hidden = check_int("max_hidden", max_hidden, 0, hint="0 creates no wildcard clips.")
+        if not isinstance(all_wildcard, bool):
+            raise ConfigError(f"all_wildcard must be True or False; got {all_wildcard!r}.")
+        self.all_wildcard = all_wildcard
+        self.prune_below = None if prune_below is None else check_real(
+            "prune_below", prune_below, 0.0, low_open=True, hint="Pass an h threshold such as 1.5, or None."
+        )
+        self.prune_after = check_int("prune_after", prune_after, 0)
+        self.prune_every = check_int("prune_every", prune_every, 1)
+        self._features: int | None = None
+        self._masks: list[tuple[int, tuple[int, ...]]] = []  # mask -> positions of its fixed components
+        self._order: list[int] = []  # masks, most specific first
+        self._percepts: list[tuple] = []  # percept keys in the order seen
+        self._by_projection: dict[tuple[int, tuple], list[Hashable]] = {}  # (mask, values) -> percept clips
+        self._wildcards: dict[Hashable, int] = {}  # wildcard clip -> learning step it was created at
+        self._wild_by_projection: dict[tuple[int, tuple], dict[Hashable, None]] = {}  # ordered sets
+        self._steps = 0
+        self._warned = False
+        self._owner: PSAgent | None = None  # the agent it grows (a reference cycle, as copies and pickles need)
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def features(self) -> int | None:
+        """The number of features per percept (set by the first percept), or None."""
+        return self._features
+
+    @property
+    def wildcards(self) -> list[Hashable]:
+        """The wildcard clips, oldest first."""
+        return list(self._wildcards)
+
+    @property
+    def num_hidden(self) -> int:
+        return len(self._wildcards)
+
+    @property
+    def steps(self) -> int:
+        """Learning steps seen (calls of :meth:`after_reward`)."""
+        return self._steps
+
+    def params(self) -> dict[str, Any]:
+        """The constructor's arguments."""
+        return {"max_hidden": self.max_hidden, "all_wildcard": self.all_wildcard, "prune_below": self.prune_below,
+                "prune_after": self.prune_after, "prune_every": self.prune_every}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"Generalization({args})"
+
+    # ------------------------------------------------------------------ protocol
+    def on_percept(self, agent: PSAgent, clip: Hashable) -> None:
+        """Create the wildcard clips the new percept ``clip`` implies and wire it.
+
+        Which patterns to create: the stored percepts that agree with the new percept x on
+        exactly the components S (and differ on all others) give the pattern "x on S,
+        # elsewhere". Comparing x with every stored percept would cost O(n) per percept
+        (O(n**2) per run). Instead the rule counts, for every subset T of components, the
+        stored percepts per projection onto T: ``N(T)`` = how many agree with x on T (at
+        least). Those agreeing on exactly S follow by inclusion-exclusion over supersets,
+        ``E(S) = sum over T >= S of (-1)**|T - S| N(T)``, computed for all S at once by a
+        Moebius transform in O(d 2**d). Every S with ``E(S) > 0`` is a pattern.
+        """
+        self._bind(agent)
+        key = self._check_percept(clip)
+        ecm, d = agent.ecm, len(key)
+        if self._features is None:
+            self._set_features(d)
+        full = (1 << d) - 1
+        exact = [len(self._by_projection.get((mask, _project(key, pos)), ())) for mask, pos in self._masks]
+        for i in range(d):  # Moebius transform over supersets: N(T) -> E(S)
+            bit = 1 << i
+            for mask in range(full + 1):
+                if not mask & bit:
+                    exact[mask] -= exact[mask | bit]
+        new: list[tuple[Hashable, int]] = []
+        for mask in self._order:
+            if mask == full or exact[mask] <= 0 or (mask == 0 and not self.all_wildcard):
+                continue
+            wild = self._wildcard_of(key, mask)
+            if wild in self._wildcards:
+                continue
+            if len(self._wildcards) + len(new) >= self.max_hidden:
+                self._warn_cap()
+                continue
+            if wild in ecm:
+                raise PSGraphError(
+                    f"the ECM already holds the clip {wild!r}, which this Generalization did not create; "
+                    "give each agent its own rule and let the rule alone create ('hidden', pattern) clips."
+                )
+            new.append((wild, mask))
+        actions = [action_clip(a) for a in agent.actions]
+        for wild, mask in new:
+            ecm.add_hidden(wild, layer=d - mask.bit_count(), label=wildcard_label(wild[1]))
+            ecm.connect(wild, actions)
+            self._register_wildcard(wild, mask)
+        for wild, mask in new:
+            values = _project(key, self._masks[mask][1])
+            for percept in self._by_projection.get((mask, values), ()):  # stored percepts that match
+                ecm.connect(percept, [wild])
+            for specific in self._wild_by_projection[mask, values]:  # more specific wildcard clips that match
+                if specific != wild:
+                    ecm.connect(specific, [wild])
+            for general in self._matching_wildcards(key, mask, proper=True):
+                ecm.connect(wild, [general])
+        ecm.connect(clip, self._matching_wildcards(key, full, proper=True))
+        self._percepts.append(key)
+        for mask, pos in self._masks:
+            self._by_projection.setdefault((mask, _project(key, pos)), []).append(clip)
+
+    def after_reward(self, agent: PSAgent, reward: float) -> None:
+        """Count the learning step; prune every ``prune_every`` steps when ``prune_below`` is set."""
+        self._bind(agent)
+        self._steps += 1
+        if self.prune_below is not None and self._steps % self.prune_every == 0:
+            self.prune(agent)
+
+    def prune(self, agent: PSAgent) -> list[Hashable]:
+        """Remove the wildcard clips that are old enough, weak and not glowing; returns them.
+
+        Needs ``prune_below``. A clip goes when it is at least ``prune_after`` learning
+        steps old, every out-edge has h < ``prune_below``, and none of its in- or
+        out-edges glows.
+        """
+        self._bind(agent)
+        if self.prune_below is None:
+            raise ConfigError("prune() needs a threshold: create the rule with Generalization(prune_below=...).")
+        ecm = agent.ecm
+        glowing = {clip for edge in ecm.glowing_edges() for clip in edge}
+        removed = []
+        for wild, born in list(self._wildcards.items()):
+            if self._steps - born < self.prune_after or wild in glowing:
+                continue
+            if max(ecm.out_h(wild).values(), default=0.0) >= self.prune_below:
+                continue
+            try:
+                ecm.remove_clip(wild)
+            except ConfigError:  # the only target of some clip (edited by hand): keep it
+                continue
+            self._unregister_wildcard(wild)
+            removed.append(wild)
+        return removed
+
+    # ------------------------------------------------------------------ bookkeeping
+    def _bind(self, agent: PSAgent) -> None:
+        if self._owner is agent:
+            return
+        if self._owner is not None:
+            raise ConfigError(
+                "this Generalization already grows another agent's ECM; give each agent its own rule, "
+                "e.g. PSAgent(..., growth=Generalization(**rule.params())) per agent."
+            )
+        self._owner = agent
+
+    def _check_percept(self, clip: Hashable) -> tuple:
+        key = clip[1] if isinstance(clip, tuple) and len(clip) == 2 and clip[0] == "percept" else None
+        how = "Use an observation space whose percepts are tuples (MultiDiscrete, MultiBinary, Tuple)."
+        if not isinstance(key, tuple) or not key:
+            raise ConfigError(
+                f"Generalization needs percepts that are non-empty tuples of categorical features; got the percept "
+                f"clip {clip!r}. {how}"
+            )
+        d = self._features
+        if d is not None and len(key) != d:
+            raise ConfigError(
+                f"Generalization needs percepts of one length; got {key!r} with {len(key)} features, but earlier "
+                f"percepts have {d}. Encode every observation as a tuple of {d} features."
+            )
+        if len(key) > MAX_FEATURES:
+            raise ConfigError(
+                f"Generalization handles percepts of at most {MAX_FEATURES} features (its counts grow as "
+                f"2**features per percept); got {len(key)}. Group or drop features first."
+            )
+        if any(v is WILDCARD for v in key):
+            raise ConfigError(
+                f"percept {key!r} has a None component, but None is the wildcard marker of Generalization; "
+                "encode missing values as another value (e.g. -1)."
+            )
+        return key
+
+    def _set_features(self, d: int) -> None:
+        self._features = d
+        self._masks = [(mask, tuple(i for i in range(d) if mask >> i & 1)) for mask in range(1 << d)]
+        self._order = sorted(range(1 << d), key=lambda m: (-m.bit_count(), m))
+
+    def _wildcard_of(self, key: tuple, mask: int) -> tuple[str, tuple]:
+        return ("hidden", tuple(v if mask >> i & 1 else WILDCARD for i, v in enumerate(key)))
+
+    def _matching_wildcards(self, key: tuple, mask: int, proper: bool) -> list[Hashable]:
+        """The existing wildcard clips that match ``key`` restricted to ``mask``: one per
+        sub-mask (proper sub-masks only when ``proper``), most specific first."""
+        found = []
+        for sub in self._order:
+            if sub & ~mask or (proper and sub == mask):
+                continue
+            wild = self._wildcard_of(key, sub)
+            if wild in self._wildcards:
+                found.append(wild)
+        return found
+
+    def _submasks(self, mask: int):
+        sub = mask
+        while True:
+            yield sub
+            if sub == 0:
+                return
+            sub = (sub - 1) & mask
+
+    def _register_wildcard(self, wild: Hashable, mask: int, born: int | None = None) -> None:
+        self._wildcards[wild] = self._steps if born is None else born
+        pattern = wild[1]
+        for sub in self._submasks(mask):
+            self._wild_by_projection.setdefault((sub, _project(pattern, self._masks[sub][1])), {})[wild] = None
+
+    def _unregister_wildcard(self, wild: Hashable) -> None:
+        del self._wildcards[wild]
+        pattern = wild[1]
+        mask = sum(1 << i for i, v in enumerate(pattern) if v is not WILDCARD)
+        for sub in self._submasks(mask):
+            key = (sub, _project(pattern, self._masks[sub][1]))
+            members = self._wild_by_projection[key]
+            del members[wild]
+            if not members:
+                del self._wild_by_projection[key]
+
+    def _warn_cap(self) -> None:
+        if not self._warned and self.max_hidden:  # max_hidden=0 asks for no wildcard clips: nothing to warn of
+            self._warned = True
+            logger.warning(
+                "Generalization reached max_hidden=%d wildcard clips: no new wildcard clips are created; the "
+                "existing ones keep learning and new percepts still connect to those that match. Raise max_hidden, "
+                "or set prune_below to free room.", self.max_hidden,
+            )
+
+    # ------------------------------------------------------------------ saving
+    def to_json(self) -> dict[str, Any]:
+        """The rule's parameters and state as JSON-safe data (used by :func:`ps_graph.save`).
+
+        The state is the percept keys in the order seen (the per-projection counts are
+        rebuilt from them exactly), the wildcard clips with the step each was created at,
+        the step count and whether the cap warning was given.
+        """
+        return {
+            "rule": "Generalization",
+            "params": self.params(),
+            "state": {
+                "features": self._features,
+                "percepts": [encode_key(k) for k in self._percepts],
+                "wildcards": [{"pattern": encode_key(w[1]), "born": born} for w, born in self._wildcards.items()],
+                "steps": self._steps,
+                "warned": self._warned,
+            },
+        }
+
+    @classmethod
+    def from_json(cls, doc: Any, agent: PSAgent) -> Generalization:
+        """The rule :meth:`to_json` described, attached to ``agent`` (whose ECM is already
+        restored); raises :class:`~ps_graph.errors.PSGraphError` when they disagree."""
+        if not isinstance(doc, dict) or not {"params", "state"} <= set(doc):
+            raise PSGraphError("growth must be a JSON object with 'rule', 'params' and 'state'.")
+        params, state = doc["params"], doc["state"]
+        if not isinstance(params, dict) or set(params) != set(cls().params()):
+            raise PSGraphError(f"growth.params must hold exactly {', '.join(cls().params())}; got {params!r:.80}.")
+        try:
+            rule = cls(**params)
+        except ConfigError as err:
+            raise PSGraphError(f"growth.params: {err}") from None
+        fields = ("features", "percepts", "wildcards", "steps", "warned")
+        if not isinstance(state, dict) or not set(fields) <= set(state):
+            raise PSGraphError(f"growth.state must be a JSON object with {', '.join(fields)}.")
+        steps = state["steps"]
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps < 2**63:
+            raise PSGraphError(f"growth.state.steps must be an integer >= 0; got {steps!r}.")
+        if not isinstance(state["warned"], bool):
+            raise PSGraphError(f"growth.state.warned must be true or false; got {state['warned']!r}.")
+        rule._steps, rule._warned = steps, state["warned"]
+        features = state["features"]
+        if features is not None:
+            if isinstance(features, bool) or not isinstance(features, int) or not 1 <= features <= MAX_FEATURES:
+                raise PSGraphError(f"growth.state.features must be null or an integer in 1..{MAX_FEATURES}.")
+            rule._set_features(features)
+        ecm = agent.ecm
+        percepts, wildcards = state["percepts"], state["wildcards"]
+        if not isinstance(percepts, list) or not isinstance(wildcards, list):
+            raise PSGraphError("growth.state.percepts and growth.state.wildcards must be JSON lists.")
+        for i, value in enumerate(percepts):
+            key = decode_key(value)
+            clip = ("percept", key)
+            if not isinstance(key, tuple) or len(key) != features or None in key or clip not in ecm \
+                    or ecm.kind(clip) != "percept":
+                raise PSGraphError(f"growth.state.percepts[{i}] = {value!r:.60} is not a percept of the ECM "
+                                   f"with {features} features.")
+            rule._percepts.append(key)
+            for mask, pos in rule._masks:
+                rule._by_projection.setdefault((mask, _project(key, pos)), []).append(clip)
+        for i, entry in enumerate(wildcards):
+            where = f"growth.state.wildcards[{i}]"
+            if not isinstance(entry, dict) or set(entry) != {"pattern", "born"}:
+                raise PSGraphError(f"{where} must be an object with 'pattern' and 'born'.")
+            pattern, born = decode_key(entry["pattern"]), entry["born"]
+            wild = ("hidden", pattern)
+            if not isinstance(pattern, tuple) or len(pattern) != features or wild not in ecm \
+                    or ecm.kind(wild) != "hidden" or wild in rule._wildcards:
+                raise PSGraphError(f"{where}.pattern = {entry['pattern']!r:.60} is not a hidden clip of the ECM "
+                                   f"(listed once, {features} features).")
+            if isinstance(born, bool) or not isinstance(born, int) or not 0 <= born <= steps:
+                raise PSGraphError(f"{where}.born must be an integer in 0..steps={steps}; got {born!r}.")
+            mask = sum(1 << j for j, v in enumerate(pattern) if v is not WILDCARD)
+            rule._register_wildcard(wild, mask, born)
+        if len(rule._percepts) != len(set(rule._percepts)) \
+                or len(rule._percepts) != len(ecm.clips("percept")) or len(rule._wildcards) != len(ecm.clips("hidden")):
+            raise PSGraphError(
+                "growth.state does not list the ECM's percept and hidden clips, each once; the file was edited."
+            )
+        agent.growth = rule
+        rule._owner = agent
+        return rule
