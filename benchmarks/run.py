@@ -12,6 +12,8 @@ and the table quotes ratios:
 * batched agent-steps per second at K = 1,000; TwoLayerPS through ``train`` on gymnasium
   beside gymnasium's own ceiling (random actions, same env);
 * memory per edge (graph core) and per h entry (fast path) at 100,000 percepts x 4 actions;
+* ``ps_graph.experiments.compare``: 16 PS runs on FrozenLake on 2 local worker processes
+  beside the same 16 runs serially (worker start-up included);
 * DQN on CartPole with the rl-baselines3-zoo settings beside Stable-Baselines3's DQN with
   the same settings (when the ``bench`` extra is installed), one torch thread each.
 
@@ -183,6 +185,20 @@ def sb3_steps_per_s(steps: int) -> float | None:
     return steps / (time.perf_counter() - start)
 
 
+# ---------------------------------------------------------------------- compare: local workers vs serial
+def compare_seconds(jobs: int, runs: int = 16, episodes: int = 10_000) -> float:
+    """Wall time of ``ps_graph.experiments.compare`` for ``runs`` PS runs on FrozenLake, on ``jobs``
+    local worker processes (1: serially in this process; worker start-up included), results to a temporary folder."""
+    import tempfile
+
+    from ps_graph.experiments import compare
+
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        compare("ps", "FrozenLake-v1", out, runs=runs, episodes=episodes, jobs=jobs, progress=False)
+        return time.perf_counter() - start
+
+
 # ---------------------------------------------------------------------- memory
 def bytes_per_edge(cls, num_percepts: int = 100_000) -> float:
     tracemalloc.start()
@@ -220,6 +236,10 @@ def run(quick: bool = False) -> dict[str, float]:
     sb3 = sb3_steps_per_s(dqn_steps)
     if sb3 is not None:
         f["sb3_cartpole_steps_per_s"] = sb3
+    compare_episodes = 4_000 if quick else 10_000
+    f["compare_serial_16_runs_s"] = compare_seconds(1, 16, compare_episodes)
+    f["compare_2_workers_16_runs_s"] = compare_seconds(2, 16, compare_episodes)
+    f["compare_speedup_2_workers"] = f["compare_serial_16_runs_s"] / f["compare_2_workers_16_runs_s"]
     f["graph_bytes_per_edge"] = bytes_per_edge(ps_graph.PSAgent)
     f["fast_bytes_per_entry"] = bytes_per_edge(ps_graph.TwoLayerPS)
     return f
@@ -243,6 +263,7 @@ def table(f: dict[str, float]) -> str:
          f["textbook_frozenlake_30x500_s"] / f["batch_frozenlake_30x500_s"], ">= 30"),
         ("batched agent-steps per s, K = 1,000", f["batch_agent_steps_per_s_k1000"], ">= 1,000,000"),
         ("TwoLayerPS loop / env ceiling", f["ps_loop_steps_per_s"] / f["env_ceiling_steps_per_s"], ">= 0.5"),
+        ("compare: 16 PS runs, 2 local workers / serial (speed-up)", f["compare_speedup_2_workers"], ">= 1.5"),
         ("graph bytes per edge", f["graph_bytes_per_edge"], "<= 500"),
         ("fast bytes per h entry", f["fast_bytes_per_entry"], "<= 24"),
     ]
@@ -255,6 +276,8 @@ def table(f: dict[str, float]) -> str:
         "",
         f"batch 30 x 500: {f['batch_frozenlake_30x500_s']:.3f} s beside textbook {f['textbook_frozenlake_30x500_s']:.2f} s; "
         f"loop {f['ps_loop_steps_per_s']:,.0f} steps/s beside env ceiling {f['env_ceiling_steps_per_s']:,.0f} steps/s",
+        f"compare, 16 PS runs: {f['compare_2_workers_16_runs_s']:.2f} s on 2 local workers beside "
+        f"{f['compare_serial_16_runs_s']:.2f} s serial",
         f"DQN CartPole: {f['dqn_cartpole_steps_per_s']:,.0f} steps/s"
         + (f" beside Stable-Baselines3 {f['sb3_cartpole_steps_per_s']:,.0f} steps/s" if "sb3_cartpole_steps_per_s" in f
            else " (install the bench extra to time Stable-Baselines3 beside it)"),

@@ -1,0 +1,100 @@
+"""Many agents x environments x seeds: run specs, local or Dask workers, resumable results, summaries.
+
+>>> import tempfile
+>>> from ps_graph.experiments import AgentSpec, compare, summarize
+>>> agents = ["q", AgentSpec("ps-fast", {"eta_glow_damping": 0.5}, name="ps")]
+>>> with tempfile.TemporaryDirectory() as out:
+...     results = compare(agents, "FrozenLake-v1", out, runs=3, episodes=30, jobs=1, progress=False)
+>>> [(row.agent, row.runs) for row in summarize(results, last=10)]
+[('q', 3), ('ps', 3)]
+
+Runs
+    A :class:`RunSpec` (agent kind + hyperparameters, environment id + kwargs, run index and
+    seed, budget) is a small frozen value that pickles and round-trips through JSON.
+    :func:`run_spec` runs one in memory; :func:`run_one` runs one and writes its folder.
+    Agent kinds live in :data:`AGENTS` ("ps": PSAgent, "ps-fast": TwoLayerPS, "q":
+    QLearningAgent, "dqn": DQNAgent, whose ``total_timesteps`` defaults to a
+    ``total_steps`` budget); add kinds with :func:`register_agent`.
+
+Seeds
+    Common random numbers: run ``i`` of every agent on every environment uses the same
+    seed, ``derive_seeds(root, runs)[i]`` (a numpy SeedSequence child of the root seed), so
+    agents meet the same environment randomness and differences come from the agents. The
+    environment is seeded with it (``train(..., seed=)``) and the agent with
+    :attr:`RunSpec.agent_seed`, a child of it (the same integer would hand both the very
+    same random stream). Seeds are fixed in the parent before anything runs, so results
+    are identical whatever the backend or number of workers.
+
+Backends
+    ``compare(..., backend="loky")`` (default) runs on joblib's local worker processes, one
+    BLAS/OpenMP/torch thread each, so processes do not fight over cores; ``"serial"`` runs
+    in this process, in order (pdb works); ``"dask"`` or ``scheduler="tcp://..."`` (or a
+    ``distributed.Client``) runs on a Dask cluster. Workers only compute: they send each
+    run's per-episode arrays back and this process writes the files as runs arrive, so a
+    cluster needs no shared filesystem and a killed parent leaves no worker writing.
+
+Folder layout (``out``)::
+
+    OUT/
+      episodes.csv                       every finished run's rows, rebuilt at the end
+      runs/<agent>/<env>/seed-<seed>/    one folder per run (names made folder-safe)
+        episodes.csv                     one row per episode (EPISODE_COLUMNS)
+        config.json                      spec, agent seed, the agent's resolved config,
+                                         versions, wall time, finished timestamp,
+                                         SHA-256 of episodes.csv; written LAST
+
+    Columns: agent, env, run, seed, episode (from 0), return, length, terminated,
+    env_steps (cumulative), wall_time (seconds from the start of training to the episode's
+    end). Every file is written atomically (temporary file + rename).
+
+Resume
+    ``config.json`` is the completion marker. Calling ``compare`` again with the same
+    ``out`` skips every finished run and redoes, from scratch, every run folder without a
+    valid ``config.json`` matching its ``episodes.csv`` (a malformed one is logged as a
+    warning). A finished run whose spec differs from the one asked for (other
+    hyperparameters or budget under the same names) is an error, never overwritten. The
+    combined ``OUT/episodes.csv`` is rebuilt from the run folders, so no row is lost or
+    duplicated however often a comparison was interrupted.
+
+Summaries
+    :func:`summarize` gives final performance (mean and 95 % CI over runs), area under the
+    learning curve and episodes to a threshold per (agent, environment);
+    :func:`write_summary_csv` writes them; :func:`plot_comparison` draws one learning-curve
+    figure per environment. :func:`load_results` reads a results folder back (no pickle).
+
+Progress is a tqdm bar over runs; everything else goes to the ``ps_graph.experiments``
+logger.
+"""
+
+from .agents import AGENTS, AgentKind, register_agent
+from .runner import BACKENDS, compare, run_one
+from .single import make_env, run_spec
+from .specs import AgentSpec, EnvSpec, RunSpec, derive_seeds, expand
+from .store import EPISODE_COLUMNS, load_results, read_run, rebuild_episode_csv, run_folder, save_run
+from .summary import SummaryRow, plot_comparison, summarize, write_summary_csv
+
+__all__ = [
+    "compare",
+    "run_one",
+    "run_spec",
+    "expand",
+    "derive_seeds",
+    "AgentSpec",
+    "EnvSpec",
+    "RunSpec",
+    "AgentKind",
+    "AGENTS",
+    "register_agent",
+    "make_env",
+    "BACKENDS",
+    "EPISODE_COLUMNS",
+    "run_folder",
+    "save_run",
+    "read_run",
+    "load_results",
+    "rebuild_episode_csv",
+    "summarize",
+    "SummaryRow",
+    "write_summary_csv",
+    "plot_comparison",
+]

@@ -1,0 +1,257 @@
+"""compare(): run agents x environments x seeds serially, on local processes, or on Dask."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from .._validate import check_choice, check_int
+from ..errors import ConfigError
+from ..training import TrainResult
+from .agents import agent_kind
+from .single import run_spec, validate
+from .specs import RunSpec, expand
+from .store import (
+    IncompleteRun,
+    check_out,
+    clear_unfinished,
+    read_config,
+    read_run,
+    rebuild_episode_csv,
+    run_folder,
+    save_run,
+)
+
+__all__ = ["compare", "run_one", "BACKENDS"]
+
+logger = logging.getLogger("ps_graph.experiments")
+
+BACKENDS = ("loky", "serial", "dask")
+
+
+def _task(spec: RunSpec, build: Callable, threads: int | None) -> tuple[RunSpec, TrainResult]:
+    """What a worker runs: one spec, in memory. The parent process writes the files."""
+    try:
+        result = run_spec(spec, build) if threads is None else _run_limited(spec, build, threads)
+    except Exception as exc:
+        exc.add_note(f"(in run {spec.label})")
+        raise
+    return spec, result
+
+
+def _run_limited(spec: RunSpec, build: Callable, threads: int) -> TrainResult:
+    def limited_build(env, spec):
+        agent = build(env, spec)
+        if "torch" in sys.modules:  # DQN: one torch thread per worker process
+            sys.modules["torch"].set_num_threads(threads)
+        return agent
+
+    return run_spec(spec, limited_build)
+
+
+def run_one(spec: RunSpec, out) -> Path:
+    """Run one spec in this process and write its folder under ``out``; returns the folder.
+
+    A run that is already finished (same spec) is not redone, so ``run_one`` can be called
+    from a scheduler's array job, one spec per task (``RunSpec.from_dict(json.load(...))``).
+
+    >>> import tempfile
+    >>> from ps_graph.experiments import expand
+    >>> spec = expand("ps", "FrozenLake-v1", runs=1, episodes=5)[0]
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     folder = run_one(spec, out)
+    ...     sorted(p.name for p in folder.iterdir()), folder.relative_to(out).parts[:3]
+    (['config.json', 'episodes.csv'], ('runs', 'ps', 'FrozenLake-v1'))
+    """
+    out = check_out(out)
+    folder = run_folder(out, spec)
+    if _status(folder, spec):
+        return folder
+    validate([spec])
+    _, result = _task(spec, agent_kind(spec.agent.kind).build, None)
+    return save_run(out, spec, result)
+
+
+def _status(folder: Path, spec: RunSpec) -> bool:
+    """True if ``folder`` holds ``spec`` finished; False (after clearing leftovers) if it must run."""
+    if not folder.exists():
+        return False
+    try:
+        found, _ = read_config(folder)
+    except IncompleteRun as exc:
+        if "malformed" in str(exc) or "checksum" in str(exc):
+            logger.warning("%s; the run is redone", exc)
+        elif any(folder.iterdir()):
+            logger.info("unfinished run in %s (%s); it is redone", folder, exc)
+        clear_unfinished(folder)
+        return False
+    if found != spec:
+        diff = [k for k, v in spec.to_dict().items() if found.to_dict().get(k) != v]
+        raise ConfigError(
+            f"{folder} holds a finished run of a different spec (differs in {', '.join(diff)}: "
+            f"{ {k: found.to_dict()[k] for k in diff} } there, { {k: spec.to_dict()[k] for k in diff} } now). "
+            "Use a new out folder, give the agent or environment another name, or delete that folder to redo it."
+        )
+    return True
+
+
+def _workers(jobs: int, pending: int) -> int:
+    return max(1, min(pending, (os.cpu_count() or 1) if jobs == -1 else jobs))
+
+
+def _serial(pending: Sequence[RunSpec], builds: dict[str, Callable]) -> Iterator[tuple[RunSpec, TrainResult]]:
+    for spec in pending:
+        yield _task(spec, builds[spec.agent.kind], None)
+
+
+def _loky(pending, builds, workers: int):
+    from joblib import Parallel, delayed, parallel_config
+
+    with parallel_config(backend="loky", inner_max_num_threads=1):
+        parallel = Parallel(n_jobs=workers, return_as="generator_unordered", batch_size=1)
+        yield from parallel(delayed(_task)(spec, builds[spec.agent.kind], 1) for spec in pending)
+
+
+def _dask(pending, builds, workers: int, scheduler):
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ConfigError("the Dask backend needs distributed: pip install 'dask[distributed]' "
+                          "(or pip install 'ps_graph[cluster]').") from None
+    cluster = client = None
+    futures = []
+    try:
+        if isinstance(scheduler, Client):
+            active = scheduler
+        elif scheduler is None:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            logger.info("started a local Dask cluster with %d workers at %s", workers, cluster.scheduler_address)
+            active = client = Client(cluster, set_as_default=False)
+        else:
+            try:
+                active = client = Client(scheduler, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise ConfigError(
+                    f"cannot reach the Dask scheduler at {scheduler!r}: {exc}. Check the address (the scheduler "
+                    "prints it, e.g. tcp://10.0.0.1:8786) and that it is running."
+                ) from None
+        futures = [active.submit(_task, spec, builds[spec.agent.kind], 1, pure=False) for spec in pending]
+        for future in as_completed(futures, loop=active.loop):
+            yield future.result()
+    finally:
+        if futures:
+            active.cancel([f for f in futures if not f.done()])
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def compare(
+    agents,
+    envs,
+    out,
+    *,
+    runs: int = 10,
+    seed: int = 0,
+    episodes: int | None = None,
+    total_steps: int | None = None,
+    max_steps: int | None = None,
+    jobs: int = -1,
+    backend: str | None = None,
+    scheduler: Any = None,
+    progress: bool = True,
+) -> dict[tuple[str, str], list[TrainResult]]:
+    """Train every agent on every environment for ``runs`` seeds; write and return the results.
+
+    Parameters
+    ----------
+    agents : kind name(s) (``"ps"``, ``"ps-fast"``, ``"q"``, ``"dqn"``, or registered ones)
+        or :class:`AgentSpec` values with hyperparameters and names.
+    envs : gymnasium id(s) or :class:`EnvSpec` values (kwargs, names).
+    out : folder for the results (created if missing); finished runs already there are
+        kept and skipped, unfinished ones are redone (see :mod:`ps_graph.experiments`).
+    runs, seed : number of runs per (agent, environment) and the root seed they derive from;
+        run ``i`` uses the same seed for every agent and environment.
+    episodes, total_steps : the budget per run, exactly one; ``max_steps`` cuts episodes.
+    jobs : worker processes (-1: one per CPU core), never more than there are runs left;
+        ignored with a ``scheduler`` (the cluster has its workers).
+    backend : ``"loky"`` (default: joblib's local processes, one thread each),
+        ``"serial"`` (this process, in order: for debugging, pdb works), or ``"dask"``
+        (default when ``scheduler`` is given; without one, a temporary local Dask cluster of
+        ``jobs`` workers). A single run left, or ``jobs=1``, runs in this process.
+    scheduler : a Dask scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``.
+        Workers need ps_graph installed; they return results and this process writes them,
+        so the cluster needs no shared filesystem.
+    progress : show a tqdm bar over runs (on stderr).
+
+    The first run that raises stops the comparison with its error (noting which run);
+    runs finished before it are kept, and calling ``compare`` again resumes.
+
+    Every agent's hyperparameters are checked on every environment before any run starts.
+    Returns ``{(agent name, env name): [TrainResult of run 0, 1, ...]}``, agent by agent,
+    read back from ``out``; ``OUT/episodes.csv`` is rebuilt from every finished run in ``out``.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     results = compare(["ps-fast", "q"], "FrozenLake-v1", out, runs=2, episodes=20, progress=False)
+    ...     again = compare(["ps-fast", "q"], "FrozenLake-v1", out, runs=2, episodes=20, progress=False)
+    >>> sorted(results), [r.episodes for r in results["q", "FrozenLake-v1"]]
+    ([('ps-fast', 'FrozenLake-v1'), ('q', 'FrozenLake-v1')], [20, 20])
+    >>> all((a.returns == b.returns).all() for k in results for a, b in zip(results[k], again[k]))
+    True
+    """
+    specs = expand(agents, envs, runs=runs, seed=seed, episodes=episodes, total_steps=total_steps, max_steps=max_steps)
+    out = check_out(out)
+    if jobs != -1:
+        jobs = check_int("jobs", jobs, 1, hint="Use -1 for one worker per CPU core, 1 to run in this process.")
+    if backend is None:
+        backend = "dask" if scheduler is not None else "loky"
+    check_choice("backend", backend, BACKENDS, hint="'serial' runs in this process (for debugging).")
+    if scheduler is not None and backend != "dask":
+        raise ConfigError(
+            f"scheduler={scheduler!r} needs backend='dask' (or leave backend unset); got backend={backend!r}.")
+    if scheduler is not None and not isinstance(scheduler, str) and type(scheduler).__name__ != "Client":
+        raise ConfigError(f"scheduler must be a Dask scheduler address such as 'tcp://10.0.0.1:8786' or a "
+                          f"distributed.Client; got {scheduler!r}.")
+    validate(specs)
+    builds = {spec.agent.kind: agent_kind(spec.agent.kind).build for spec in specs}
+
+    out.mkdir(parents=True, exist_ok=True)
+    pending = [spec for spec in specs if not _status(run_folder(out, spec), spec)]
+    workers = _workers(jobs, len(pending))
+    if backend == "loky" and workers == 1:
+        backend = "serial"
+    logger.info("compare: %d runs, %d already finished in %s; running %d (backend %s%s)", len(specs),
+                len(specs) - len(pending), out, len(pending), backend,
+                f", {workers} workers" if backend == "loky" else "")
+
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(specs), initial=len(specs) - len(pending), unit="run", desc="compare",
+              disable=not progress) as bar:
+        if pending:
+            if backend == "serial":
+                finished = _serial(pending, builds)
+            elif backend == "loky":
+                finished = _loky(pending, builds, workers)
+            else:
+                finished = _dask(pending, builds, workers, scheduler)
+            try:
+                for spec, result in finished:
+                    folder = save_run(out, spec, result)
+                    logger.debug("finished %s -> %s", spec.label, folder)
+                    bar.update(1)
+            finally:
+                finished.close()
+    rebuild_episode_csv(out)
+    agent_names = list(dict.fromkeys(spec.agent.name for spec in specs))
+    env_names = list(dict.fromkeys(spec.env.name for spec in specs))
+    results: dict[tuple[str, str], list[TrainResult]] = {(a, e): [] for a in agent_names for e in env_names}
+    for spec in specs:  # run-major, so each list is in run order
+        results[spec.agent.name, spec.env.name].append(read_run(run_folder(out, spec))[1])
+    return results

@@ -1,0 +1,278 @@
+"""Run specs: what one run is (agent, environment, seed, budget), and seeds for many.
+
+A :class:`RunSpec` is a small frozen value that pickles and round-trips through JSON
+(``RunSpec.from_dict(spec.to_dict()) == spec``); :func:`expand` turns agents x
+environments x runs into specs with seeds derived from one root seed (:func:`derive_seeds`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._validate import check_int, check_seed
+from ..errors import ConfigError
+
+__all__ = ["AgentSpec", "EnvSpec", "RunSpec", "derive_seeds", "expand", "slug"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=,+-]+")
+
+
+def slug(name: str) -> str:
+    """A folder-safe form of an agent or environment name.
+
+    >>> slug("ps_graph/GridWorld-v0"), slug('FrozenLake-v1[is_slippery=false]')
+    ('ps_graph-GridWorld-v0', 'FrozenLake-v1-is_slippery=false')
+    """
+    s = _UNSAFE.sub("-", name).strip("-.")
+    if not s:
+        raise ConfigError(f"name {name!r} has no letters or digits to name a folder with; choose another name.")
+    return s
+
+
+def _numpy_scalar(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} {value!r} is not a JSON value")
+
+
+def _json(name: str, value: Any) -> Any:
+    """``value`` as it comes back from JSON (lists for tuples), or a ConfigError saying why not."""
+    try:
+        text = json.dumps(value, default=_numpy_scalar, allow_nan=False, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"{name} must hold JSON values (numbers, strings, booleans, None, lists, dicts with string keys) "
+            f"so the run spec can be saved in config.json and sent to workers; {exc}."
+        ) from None
+    return json.loads(text)
+
+
+def _mapping(name: str, value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise ConfigError(f"{name} must be a dict of keyword arguments with string keys; got {value!r}.")
+    return _json(name, dict(value))
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """An agent to compare: a registered ``kind`` (see :data:`AGENTS`), its hyperparameters, a name.
+
+    ``name`` (default: the kind) labels the agent in results, CSV files and folders; give
+    two settings of one kind different names. The seed is set per run, not here.
+
+    >>> AgentSpec("ps", {"eta_glow_damping": 0.5}, name="ps-eta0.5").name
+    'ps-eta0.5'
+    """
+
+    kind: str
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, str) or not self.kind:
+            raise ConfigError(f"agent kind must be a non-empty string such as 'ps'; got {self.kind!r}.")
+        hp = _mapping(f"hyperparameters of agent {self.kind!r}", self.hyperparameters)
+        if "seed" in hp:
+            raise ConfigError(
+                f"agent {self.kind!r}: remove 'seed' from the hyperparameters; every run gets its own seed, "
+                "derived from compare(..., seed=ROOT)."
+            )
+        object.__setattr__(self, "hyperparameters", hp)
+        name = self.kind if self.name is None else self.name
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"agent name must be a non-empty string; got {self.name!r}.")
+        slug(name)
+        object.__setattr__(self, "name", name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "hyperparameters": dict(self.hyperparameters)}
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """An environment: anything :func:`gymnasium.make` accepts (``id`` and keyword ``kwargs``).
+
+    ``name`` defaults to the id, followed by the kwargs in JSON when there are any.
+    Environments from your own package can be given as ``"my_package.envs:MyEnv-v0"``
+    (gymnasium imports the module first), which also works in worker processes.
+
+    >>> EnvSpec("FrozenLake-v1", {"is_slippery": False}).name
+    'FrozenLake-v1[is_slippery=false]'
+    """
+
+    id: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise ConfigError(f"environment id must be a non-empty string such as 'FrozenLake-v1'; got {self.id!r}.")
+        kwargs = _mapping(f"kwargs of environment {self.id!r}", self.kwargs)
+        object.__setattr__(self, "kwargs", kwargs)
+        name = self.name
+        if name is None:
+            name = self.id + ("[" + ",".join(f"{k}={json.dumps(v)}" for k, v in kwargs.items()) + "]" if kwargs else "")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"environment name must be a non-empty string; got {self.name!r}.")
+        slug(name)
+        object.__setattr__(self, "name", name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "kwargs": dict(self.kwargs)}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: an agent trained on an environment from one seed, for one budget.
+
+    ``seed`` seeds the environment (``train(..., seed=seed)``); the agent gets
+    :attr:`agent_seed`, a child of it, because a numpy Generator and a gymnasium env seeded
+    with the same integer draw the very same random stream. ``run`` is the run's index
+    (0, 1, ...). Exactly one of ``episodes`` and ``total_steps`` is the budget; ``max_steps``
+    optionally cuts long episodes.
+
+    >>> spec = RunSpec(AgentSpec("ps"), EnvSpec("FrozenLake-v1"), run=0, seed=7, episodes=20)
+    >>> RunSpec.from_dict(spec.to_dict()) == spec
+    True
+    """
+
+    agent: AgentSpec
+    env: EnvSpec
+    run: int
+    seed: int
+    episodes: int | None = None
+    total_steps: int | None = None
+    max_steps: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.agent, AgentSpec):
+            raise ConfigError(f"agent must be an AgentSpec; got {type(self.agent).__name__}.")
+        if not isinstance(self.env, EnvSpec):
+            raise ConfigError(f"env must be an EnvSpec; got {type(self.env).__name__}.")
+        object.__setattr__(self, "run", check_int("run", self.run, 0))
+        seed = check_seed("seed", self.seed)
+        if seed is None:
+            raise ConfigError("seed must be a non-negative integer; got None. Runs must be reproducible.")
+        object.__setattr__(self, "seed", seed)
+        episodes, total_steps, max_steps = _budget(self.episodes, self.total_steps, self.max_steps)
+        object.__setattr__(self, "episodes", episodes)
+        object.__setattr__(self, "total_steps", total_steps)
+        object.__setattr__(self, "max_steps", max_steps)
+
+    @property
+    def agent_seed(self) -> int:
+        """The agent's seed: the first child of the run's SeedSequence (independent of the env's stream)."""
+        return int(np.random.SeedSequence(self.seed, spawn_key=(0,)).generate_state(1)[0])
+
+    @property
+    def label(self) -> str:
+        return f"{self.agent.name} on {self.env.name}, run {self.run} (seed {self.seed})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"agent": self.agent.to_dict(), "env": self.env.to_dict(), "run": self.run, "seed": self.seed,
+                "episodes": self.episodes, "total_steps": self.total_steps, "max_steps": self.max_steps}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RunSpec:
+        """The spec written by :meth:`to_dict`; anything else raises ConfigError."""
+        try:
+            agent, env = d["agent"], d["env"]
+            return cls(AgentSpec(agent["kind"], agent["hyperparameters"], agent["name"]),
+                       EnvSpec(env["id"], env["kwargs"], env["name"]), run=d["run"], seed=d["seed"],
+                       episodes=d["episodes"], total_steps=d["total_steps"], max_steps=d["max_steps"])
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(f"not a run spec (as written by RunSpec.to_dict): missing or wrong {exc}.") from None
+
+
+def _budget(episodes, total_steps, max_steps) -> tuple[int | None, int | None, int | None]:
+    if (episodes is None) == (total_steps is None):
+        raise ConfigError(
+            f"give exactly one budget: episodes={episodes!r}, total_steps={total_steps!r}. "
+            "Pass episodes=N to run N episodes per run, or total_steps=N for N environment steps per run."
+        )
+    if episodes is not None:
+        episodes = check_int("episodes", episodes, 1)
+    if total_steps is not None:
+        total_steps = check_int("total_steps", total_steps, 1)
+    if max_steps is not None:
+        max_steps = check_int("max_steps", max_steps, 1, hint="None keeps only the environment's own time limit.")
+    return episodes, total_steps, max_steps
+
+
+# ---------------------------------------------------------------------- seeds and expansion
+def derive_seeds(root: int, runs: int) -> list[int]:
+    """Seeds of runs 0 .. runs-1 derived from one ``root`` seed (numpy SeedSequence children).
+
+    Run ``i``'s seed depends only on ``root`` and ``i``: asking for more runs later keeps
+    the first ones. Every agent and environment meets the same seed in run ``i``
+    (common random numbers).
+
+    >>> derive_seeds(0, 3)[:2] == derive_seeds(0, 2)
+    True
+    """
+    root = check_seed("seed", root)
+    if root is None:
+        raise ConfigError("the root seed must be a non-negative integer; got None. Runs must be reproducible.")
+    runs = check_int("runs", runs, 1)
+    return [int(np.random.SeedSequence(root, spawn_key=(i,)).generate_state(1)[0]) for i in range(runs)]
+
+
+def _as_list(value, cls, what: str) -> list:
+    items = [value] if isinstance(value, (str, cls)) else value
+    if not isinstance(items, Sequence) or isinstance(items, (bytes, bytearray)) or not items:
+        raise ConfigError(f"{what}s must be a non-empty list of names or {cls.__name__}s; got {value!r}.")
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            item = cls(item)
+        if not isinstance(item, cls):
+            raise ConfigError(f"each {what} must be a name (str) or a {cls.__name__}; got {item!r}.")
+        out.append(item)
+    for key, label in ((lambda s: s.name, "name"), (lambda s: slug(s.name), "folder name")):
+        seen: dict[str, Any] = {}
+        for item in out:
+            k = key(item)
+            if k in seen:
+                raise ConfigError(
+                    f"two {what}s share the {label} {k!r} ({seen[k].name!r} and {item.name!r}); "
+                    f"give each a distinct name, e.g. {cls.__name__}(..., name='...')."
+                )
+            seen[k] = item
+    return out
+
+
+def expand(agents, envs, *, runs: int = 10, seed: int = 0, episodes: int | None = None,
+           total_steps: int | None = None, max_steps: int | None = None) -> list[RunSpec]:
+    """Agents x environments x runs as :class:`RunSpec` values, run-major.
+
+    ``agents``: kind names or :class:`AgentSpec` values (or one of them); ``envs``: gymnasium
+    ids or :class:`EnvSpec` values. Run ``i`` of every agent on every env uses seed
+    ``derive_seeds(seed, runs)[i]``. The list is ordered run by run, so the first finished
+    runs already cover every agent and environment.
+
+    >>> specs = expand(["ps", "q"], "FrozenLake-v1", runs=2, episodes=10)
+    >>> [(s.agent.name, s.run) for s in specs]
+    [('ps', 0), ('q', 0), ('ps', 1), ('q', 1)]
+    >>> specs[0].seed == specs[1].seed != specs[2].seed
+    True
+    """
+    from .agents import agent_kind
+
+    agent_specs = _as_list(agents, AgentSpec, "agent")
+    env_specs = _as_list(envs, EnvSpec, "environment")
+    for a in agent_specs:
+        agent_kind(a.kind)
+    episodes, total_steps, max_steps = _budget(episodes, total_steps, max_steps)
+    seeds = derive_seeds(seed, runs)
+    if len(set(seeds)) != len(seeds):  # 32-bit seeds: a clash is ~1e-7 likely for 30 runs
+        raise ConfigError(f"root seed {seed} derives one run seed twice for {runs} runs; choose another root seed.")
+    return [RunSpec(a, e, run=i, seed=s, episodes=episodes, total_steps=total_steps, max_steps=max_steps)
+            for i, s in enumerate(seeds) for e in env_specs for a in agent_specs]

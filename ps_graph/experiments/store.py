@@ -1,0 +1,229 @@
+"""The results folder: one folder per run, written atomically, read back without pickle.
+
+Layout (see :mod:`ps_graph.experiments`)::
+
+    OUT/runs/<agent>/<env>/seed-<seed>/episodes.csv   per-episode rows of one run
+    OUT/runs/<agent>/<env>/seed-<seed>/config.json    spec, agent config, versions, wall time; written last
+    OUT/episodes.csv                                  every finished run's rows, rebuilt at the end
+
+A run is finished when its ``config.json`` parses, holds a run spec, and records the
+SHA-256 of the ``episodes.csv`` beside it; anything else is an unfinished run.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..io import atomic_write_text
+from ..training import TrainResult
+from .specs import RunSpec, slug
+
+__all__ = ["EPISODE_COLUMNS", "run_folder", "save_run", "read_run", "load_results", "rebuild_episode_csv",
+           "IncompleteRun"]
+
+logger = logging.getLogger("ps_graph.experiments")
+
+FORMAT = "ps_graph.experiments.run"
+VERSION = 1
+RUNS = "runs"
+EPISODES_CSV = "episodes.csv"
+CONFIG_JSON = "config.json"
+EPISODE_COLUMNS = ("agent", "env", "run", "seed", "episode", "return", "length", "terminated", "env_steps",
+                   "wall_time")
+"""Columns of every episodes.csv: ``episode`` counts from 0, ``env_steps`` is cumulative over the run,
+``wall_time`` is seconds from the start of training to the end of the episode."""
+
+
+class IncompleteRun(Exception):
+    """A run folder that does not hold a finished run (the message says why)."""
+
+
+def check_out(out) -> Path:
+    """``out`` as a Path to a folder (created if missing); a ConfigError if it is a file."""
+    if not isinstance(out, (str, os.PathLike)):
+        raise ConfigError(f"out must be a folder path (str or pathlib.Path); got {out!r}.")
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"out={str(path)!r} exists and is not a folder; give a folder path for the results.")
+    return path
+
+
+def run_folder(out, spec: RunSpec) -> Path:
+    """``OUT/runs/<agent>/<env>/seed-<seed>`` (names made folder-safe)."""
+    return Path(out) / RUNS / slug(spec.agent.name) / slug(spec.env.name) / f"seed-{spec.seed}"
+
+
+def episode_csv_text(spec: RunSpec, result: TrainResult) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(EPISODE_COLUMNS)
+    times = np.asarray(result.info.get("episode_wall_time", np.full(result.episodes, np.nan)), dtype=np.float64)
+    steps = result.env_steps
+    for i in range(result.episodes):
+        writer.writerow((spec.agent.name, spec.env.name, spec.run, spec.seed, i, float(result.returns[i]),
+                         int(result.lengths[i]), bool(result.terminated[i]), int(steps[i]), float(times[i])))
+    return buf.getvalue()
+
+
+def _versions() -> dict[str, str]:
+    import gymnasium
+
+    import ps_graph
+
+    return {"ps_graph": ps_graph.__version__, "python": platform.python_version(), "numpy": np.__version__,
+            "gymnasium": gymnasium.__version__}
+
+
+def save_run(out, spec: RunSpec, result: TrainResult) -> Path:
+    """Write one run's ``episodes.csv``, then its ``config.json`` (the completion marker), atomically.
+
+    Returns the run's folder.
+    """
+    folder = run_folder(out, spec)
+    text = episode_csv_text(spec, result)
+    atomic_write_text(folder / EPISODES_CSV, text)
+    config = {
+        "format": FORMAT,
+        "version": VERSION,
+        "spec": spec.to_dict(),
+        "agent_seed": spec.agent_seed,
+        "agent_config": result.info.get("agent_config"),
+        "episodes": result.episodes,
+        "steps": result.steps,
+        "wall_time": float(result.wall_time),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": _versions(),
+        "episodes_csv_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    }
+    atomic_write_text(folder / CONFIG_JSON, json.dumps(config, indent=2) + "\n")
+    return folder
+
+
+def read_config(folder: Path) -> tuple[RunSpec, dict[str, Any]]:
+    """The spec and config of a finished run; :class:`IncompleteRun` (with the reason) otherwise."""
+    path = folder / CONFIG_JSON
+    if not path.is_file():
+        raise IncompleteRun(f"{path} is missing")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(config, dict) or config.get("format") != FORMAT:
+            raise ValueError(f"format is not {FORMAT!r}")
+        if config.get("version") != VERSION:
+            raise ValueError(f"version {config.get('version')!r} is not {VERSION}")
+        spec = RunSpec.from_dict(config["spec"])
+        digest = config["episodes_csv_sha256"]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:  # ConfigError is a ValueError
+        raise IncompleteRun(f"{path} is malformed ({exc})") from None
+    try:
+        data = (folder / EPISODES_CSV).read_bytes()
+    except OSError:
+        raise IncompleteRun(f"{folder / EPISODES_CSV} is missing") from None
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise IncompleteRun(f"{folder / EPISODES_CSV} does not match the checksum in {path}")
+    return spec, config
+
+
+def read_run(folder) -> tuple[RunSpec, TrainResult]:
+    """A finished run's spec and :class:`~ps_graph.TrainResult` (read from CSV and JSON, no pickle).
+
+    ``info`` holds ``agent``, ``env``, ``run``, ``seed``, ``folder``, ``config`` (the parsed
+    config.json) and ``episode_wall_time``. Raises :class:`IncompleteRun` if the folder does
+    not hold a finished run.
+    """
+    folder = Path(folder)
+    spec, config = read_config(folder)
+    with open(folder / EPISODES_CSV, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    try:
+        returns = np.array([float(r["return"]) for r in rows], dtype=np.float64)
+        lengths = np.array([int(r["length"]) for r in rows], dtype=np.int64)
+        terminated = np.array([r["terminated"] == "True" for r in rows], dtype=bool)
+        times = np.array([float(r["wall_time"]) for r in rows], dtype=np.float64)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise IncompleteRun(f"{folder / EPISODES_CSV} is malformed ({exc})") from None
+    if len(rows) != config.get("episodes"):
+        raise IncompleteRun(f"{folder / EPISODES_CSV} has {len(rows)} rows, config.json says {config.get('episodes')}")
+    info = {"agent": spec.agent.name, "env": spec.env.name, "run": spec.run, "seed": spec.seed,
+            "folder": str(folder), "config": config, "episode_wall_time": times}
+    return spec, TrainResult(returns, lengths, terminated, float(config["wall_time"]), info=info)
+
+
+def _run_folders(out: Path) -> list[Path]:
+    return sorted(p for p in (out / RUNS).glob("*/*/seed-*") if p.is_dir())
+
+
+def _finished(out: Path) -> list[tuple[RunSpec, Path]]:
+    found = []
+    for folder in _run_folders(out):
+        try:
+            spec, _ = read_config(folder)
+        except IncompleteRun as exc:
+            logger.debug("skipping unfinished run: %s", exc)
+            continue
+        found.append((spec, folder))
+    return sorted(found, key=lambda sf: (sf[0].agent.name, sf[0].env.name, sf[0].run))
+
+
+def load_results(out) -> dict[tuple[str, str], list[TrainResult]]:
+    """Every finished run under ``out``: ``{(agent, env): [TrainResult of run 0, 1, ...]}``.
+
+    Keys are sorted by agent then environment name; unfinished run folders are skipped.
+
+    >>> import tempfile
+    >>> from ps_graph.experiments import compare
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     _ = compare(["q", "ps"], "FrozenLake-v1", out, runs=2, episodes=5, jobs=1, progress=False)
+    ...     results = load_results(out)
+    >>> list(results), [r.info["run"] for r in results["q", "FrozenLake-v1"]]
+    ([('ps', 'FrozenLake-v1'), ('q', 'FrozenLake-v1')], [0, 1])
+    """
+    out = check_out(out)
+    if not out.is_dir():
+        raise ConfigError(f"no results folder at {str(out)!r}; run ps_graph.experiments.compare(..., out=...) first.")
+    results: dict[tuple[str, str], list[TrainResult]] = {}
+    for spec, folder in _finished(out):
+        try:
+            _, result = read_run(folder)
+        except IncompleteRun as exc:
+            logger.warning("skipping run: %s", exc)
+            continue
+        results.setdefault((spec.agent.name, spec.env.name), []).append(result)
+    return results
+
+
+def rebuild_episode_csv(out) -> Path:
+    """Rewrite ``OUT/episodes.csv`` (atomically) from every finished run, sorted by agent, env, run.
+
+    Built from the run folders, so no row is ever duplicated or lost however often runs
+    were interrupted and resumed.
+    """
+    out = check_out(out)
+    header = ",".join(EPISODE_COLUMNS) + "\n"
+    parts = [header]
+    for _, folder in _finished(out):
+        text = (folder / EPISODES_CSV).read_text(encoding="utf-8")
+        if not text.startswith(header):
+            logger.warning("skipping %s: its header is not %s", folder / EPISODES_CSV, header.strip())
+            continue
+        parts.append(text[len(header):])
+    return atomic_write_text(out / EPISODES_CSV, "".join(parts))
+
+
+def clear_unfinished(folder: Path) -> None:
+    """Remove what an interrupted run left in ``folder`` (the marker first), so it is redone from scratch."""
+    for name in (CONFIG_JSON, EPISODES_CSV):
+        (folder / name).unlink(missing_ok=True)
+    for tmp in folder.glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
