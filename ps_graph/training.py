@@ -97,12 +97,9 @@ def _check_agent(agent: object) -> None:
         )
 
 
-def _run(agent, env, *, episodes, total_steps, seed, max_steps, progress, learn, callback=None) -> TrainResult:
-    _check_agent(agent)
-    if callback is not None and not callable(callback):
-        raise ConfigError(
-            f"callback must be a function callback(episode, agent) called after each episode; got {callback!r}."
-        )
+def check_budget(episodes, total_steps, max_steps) -> tuple[int | None, int | None, int | None]:
+    """Exactly one of ``episodes`` / ``total_steps`` (positive ints), and ``max_steps`` (None
+    or a positive int): the budget of a training run, checked; returns the three."""
     if (episodes is None) == (total_steps is None):
         raise ConfigError(
             f"give exactly one budget: episodes={episodes!r}, total_steps={total_steps!r}. "
@@ -114,6 +111,16 @@ def _run(agent, env, *, episodes, total_steps, seed, max_steps, progress, learn,
         total_steps = check_int("total_steps", total_steps, 1)
     if max_steps is not None:
         max_steps = check_int("max_steps", max_steps, 1, hint="None keeps only the environment's own time limit.")
+    return episodes, total_steps, max_steps
+
+
+def _run(agent, env, *, episodes, total_steps, seed, max_steps, progress, learn, callback=None) -> TrainResult:
+    _check_agent(agent)
+    if callback is not None and not callable(callback):
+        raise ConfigError(
+            f"callback must be a function callback(episode, agent) called after each episode; got {callback!r}."
+        )
+    episodes, total_steps, max_steps = check_budget(episodes, total_steps, max_steps)
     seed = check_seed("seed", seed)
 
     bar = None

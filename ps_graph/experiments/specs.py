@@ -17,6 +17,7 @@ import numpy as np
 
 from .._validate import check_int, check_seed
 from ..errors import ConfigError
+from ..training import check_budget
 
 __all__ = ["AgentSpec", "EnvSpec", "RunSpec", "derive_seeds", "expand", "slug"]
 
@@ -162,7 +163,7 @@ class RunSpec:
         if seed is None:
             raise ConfigError("seed must be a non-negative integer; got None. Runs must be reproducible.")
         object.__setattr__(self, "seed", seed)
-        episodes, total_steps, max_steps = _budget(self.episodes, self.total_steps, self.max_steps)
+        episodes, total_steps, max_steps = check_budget(self.episodes, self.total_steps, self.max_steps)
         object.__setattr__(self, "episodes", episodes)
         object.__setattr__(self, "total_steps", total_steps)
         object.__setattr__(self, "max_steps", max_steps)
@@ -190,21 +191,6 @@ class RunSpec:
                        episodes=d["episodes"], total_steps=d["total_steps"], max_steps=d["max_steps"])
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"not a run spec (as written by RunSpec.to_dict): missing or wrong {exc}.") from None
-
-
-def _budget(episodes, total_steps, max_steps) -> tuple[int | None, int | None, int | None]:
-    if (episodes is None) == (total_steps is None):
-        raise ConfigError(
-            f"give exactly one budget: episodes={episodes!r}, total_steps={total_steps!r}. "
-            "Pass episodes=N to run N episodes per run, or total_steps=N for N environment steps per run."
-        )
-    if episodes is not None:
-        episodes = check_int("episodes", episodes, 1)
-    if total_steps is not None:
-        total_steps = check_int("total_steps", total_steps, 1)
-    if max_steps is not None:
-        max_steps = check_int("max_steps", max_steps, 1, hint="None keeps only the environment's own time limit.")
-    return episodes, total_steps, max_steps
 
 
 # ---------------------------------------------------------------------- seeds and expansion
@@ -270,7 +256,7 @@ def expand(agents, envs, *, runs: int = 10, seed: int = 0, episodes: int | None 
     env_specs = _as_list(envs, EnvSpec, "environment")
     for a in agent_specs:
         agent_kind(a.kind)
-    episodes, total_steps, max_steps = _budget(episodes, total_steps, max_steps)
+    episodes, total_steps, max_steps = check_budget(episodes, total_steps, max_steps)
     seeds = derive_seeds(seed, runs)
     if len(set(seeds)) != len(seeds):  # 32-bit seeds: a clash is ~1e-7 likely for 30 runs
         raise ConfigError(f"root seed {seed} derives one run seed twice for {runs} runs; choose another root seed.")
