@@ -11,7 +11,7 @@ the interactive view (:mod:`ps_graph.viz`, pyvis) load when asked for.
 20
 """
 
-from . import envs, experiments, growth, rules, tabular
+from . import envs, experiments, growth, report, rules, tabular
 from .batch import BatchedTwoLayerPS, BatchResult, train_batch
 from .agent import PSAgent, PSConfig, action_clip, percept_clip
 from .ecm import ECM
@@ -41,6 +41,7 @@ __all__ = [
     "envs",
     "growth",
     "experiments",
+    "report",
     "Generalization",
     "GrowthRule",
     "Agent",

@@ -11,7 +11,7 @@ from ..errors import ConfigError
 if TYPE_CHECKING:
     from .specs import RunSpec
 
-__all__ = ["AgentKind", "AGENTS", "register_agent", "agent_kind"]
+__all__ = ["AgentKind", "AGENTS", "register_agent", "agent_kind", "growth_rule"]
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,55 @@ class AgentKind:
     description: str = ""
 
 
+def growth_rule(value: Any):
+    """A fresh growth rule from its JSON form in a run spec (``None`` gives ``None``).
+
+    Run specs hold JSON only, so the ``"ps"`` kind takes ``growth`` as data: a rule's name,
+    ``"Generalization"``, or ``{"rule": "Generalization", "params": {...}}`` with the rule's
+    constructor arguments (those of :meth:`~ps_graph.growth.Generalization.params`). Every
+    run builds its own rule object.
+
+    >>> growth_rule({"rule": "Generalization", "params": {"max_hidden": 5}}).max_hidden
+    5
+    >>> growth_rule("Generalization").params() == growth_rule({"rule": "Generalization"}).params()
+    True
+    """
+    from ..saving import _GROWTH_RULES  # the built-in rules, the same ones saved agents may hold
+
+    example = '{"rule": "Generalization", "params": {"max_hidden": 1000}}'
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"rule": value}
+    if not isinstance(value, dict) or "rule" not in value or not set(value) <= {"rule", "params"}:
+        raise ConfigError(
+            f"growth must be a growth rule's name or a JSON object with 'rule' and optionally 'params', such as "
+            f"{example}; got {value!r:.120}."
+        )
+    name, params = value["rule"], value.get("params", {})
+    if not isinstance(name, str) or name not in _GROWTH_RULES:
+        raise ConfigError(f"growth rule {name!r} is unknown; known rules: {', '.join(map(repr, _GROWTH_RULES))}.")
+    cls = _GROWTH_RULES[name]
+    allowed = list(cls().params())
+    if not isinstance(params, dict):
+        raise ConfigError(f"growth params must be a JSON object of {name}'s arguments ({', '.join(allowed)}); "
+                          f"got {params!r:.120}.")
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise ConfigError(f"unknown {name} growth parameter(s) {unknown}; allowed: {', '.join(allowed)}.")
+    try:
+        return cls(**params)
+    except ConfigError as err:
+        raise ConfigError(f"growth params of {name}: {err}") from None
+
+
 def _build_ps(env, spec: RunSpec):
     from ..agent import PSAgent
 
-    return PSAgent.for_env(env, seed=spec.agent_seed, **spec.agent.hyperparameters)
+    hp = dict(spec.agent.hyperparameters)
+    if "growth" in hp:
+        hp["growth"] = growth_rule(hp["growth"])
+    return PSAgent.for_env(env, seed=spec.agent_seed, **hp)
 
 
 def _build_ps_fast(env, spec: RunSpec):
@@ -74,7 +119,8 @@ def _check_dqn(env, spec: RunSpec) -> None:
 
 
 AGENTS: dict[str, AgentKind] = {
-    "ps": AgentKind(_build_ps, description="ps_graph.PSAgent (the ECM graph core)"),
+    "ps": AgentKind(_build_ps, description="ps_graph.PSAgent (the ECM graph core; growth as JSON, see "
+                                           "growth_rule)"),
     "ps-fast": AgentKind(_build_ps_fast, description="ps_graph.TwoLayerPS (2-layer fast path)"),
     "q": AgentKind(_build_q, description="qbaselines.QLearningAgent (tabular Q-learning / SARSA)"),
     "dqn": AgentKind(_build_dqn, _check_dqn, description="qbaselines.DQNAgent (total_timesteps defaults to a "
