@@ -49,15 +49,13 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from . import rules
+from . import _ecm_exact, _ecm_store, rules
 from ._validate import check_choice, check_int, check_real
 from .errors import ConfigError, RewardError, WalkError
 
 __all__ = ["ECM", "KINDS"]
 
 KINDS = ("percept", "action", "hidden")
-
-
 
 
 class _Row:
@@ -216,44 +214,7 @@ class ECM:
         >>> ecm.remove_clip("w"); ecm.out_h("s"), ecm.graph.nodes["a"]["layer"]
         ({'a': 1.0}, 1)
         """
-        node = self._node.get(clip)
-        if node is None:
-            raise KeyError(f"clip {clip!r} is not in the ECM")
-        if clip in self._actions:
-            raise ConfigError(f"action clip {clip!r} cannot be removed: the agent's actions are fixed.")
-        sources = list(self._g._pred[clip])
-        for source in sources:
-            if len(self._rows[source].targets) == 1:
-                raise ConfigError(
-                    f"cannot remove clip {clip!r}: it is the only target of {source!r}, whose walks would then end "
-                    "nowhere. Connect that clip to an action first, or remove it too."
-                )
-        glowing = self._glowing
-        for source in sources:
-            row = self._rows[source]
-            j = self._position(source, row, clip)
-            targets = row.targets[:j] + row.targets[j + 1:]
-            row.targets = self._share(targets)
-            del row.h[j]  # each row owns its h array; stamps stay, so the other values stay lazy
-            glowing.pop((source, clip), None)
-            for target in targets[j:]:  # later glowing edges of this row move one position down
-                entry = glowing.get((source, target))
-                if entry is not None:
-                    entry[3] -= 1
-            self._index.pop(source, None)
-        row = self._rows.pop(clip)
-        for target in row.targets:
-            glowing.pop((clip, target), None)
-        self._index.pop(clip, None)
-        self._g.remove_node(clip)
-        if node["kind"] == "hidden":
-            layer = node["layer"]
-            left = self._hidden_layers[layer] - 1
-            if left:
-                self._hidden_layers[layer] = left
-            else:
-                del self._hidden_layers[layer]
-                self._set_action_layer(max(self._hidden_layers, default=0) + 1)
+        _ecm_store.remove_clip(self, clip)
 
     def _share(self, targets: tuple[Hashable, ...]) -> tuple[Hashable, ...]:
         """One tuple object for rows with equal targets (e.g. percepts wired to all actions)."""
@@ -452,48 +413,7 @@ class ECM:
         The walk is an absorbing Markov chain with the action clips absorbing; this solves
         ``(I - Q) B = R`` on the clips reachable from ``start`` instead of sampling.
         """
-        if start not in self._node:
-            raise KeyError(f"clip {start!r} is not in the ECM")
-        if start in self._actions:
-            return {start: 1.0}
-        transient: list[Hashable] = [start]
-        index = {start: 0}
-        actions: dict[Hashable, int] = {}
-        rows: list[dict[Hashable, float]] = []
-        i = 0
-        while i < len(transient):
-            clip = transient[i]
-            probs = self.probabilities(clip)
-            if not probs:
-                raise WalkError(f"clip {clip!r} (reachable from {start!r}) has no out-edges, so no action is reached from it.")
-            rows.append(probs)
-            for target in probs:
-                if target in self._actions:
-                    actions.setdefault(target, len(actions))
-                elif target not in index:
-                    index[target] = len(transient)
-                    transient.append(target)
-            i += 1
-        if len(transient) == 1:
-            return dict(rows[0])
-        q = np.zeros((len(transient), len(transient)))
-        r = np.zeros((len(transient), len(actions)))
-        for i, probs in enumerate(rows):
-            for target, p in probs.items():
-                if target in actions:
-                    r[i, actions[target]] += p
-                else:
-                    q[i, index[target]] += p
-        try:
-            b = np.linalg.solve(np.eye(len(transient)) - q, r)
-        except np.linalg.LinAlgError:
-            b = None
-        if b is None or not np.all(np.isfinite(b)) or not math.isclose(float(b[0].sum()), 1.0, abs_tol=1e-9):
-            raise WalkError(
-                f"walks from {start!r} can cycle among hidden clips forever without reaching an action; "
-                "every hidden clip needs a path to some action."
-            )
-        return {a: float(b[0, k]) for a, k in actions.items()}
+        return _ecm_exact.action_probabilities(self, start)
 
     def set_glow(self, source: Hashable, target: Hashable, glow: float) -> None:
         """Set an edge's current glow (e.g. when rebuilding an ECM from stored values)."""
@@ -585,17 +505,7 @@ class ECM:
         >>> ecm.snapshot()["edges"]
         [('s', 'a', 1.0, 0.0)]
         """
-        clips = [(c, d["kind"], d["layer"], d["label"], self.visits(c)) for c, d in self._node.items()]
-        edges: list[tuple] = []
-        rows: list[tuple] = []
-        for clip, row in self._rows.items():
-            if row.targets:
-                current = rules.damp(list(row.h), self.gamma_damping, self.h0, self._clock - row.stamp)
-                edges.extend((clip, t, h, self._current_glow((clip, t))) for t, h in zip(row.targets, current))
-                rows.append((clip, row.stamp, list(row.h)))
-        glowing = [(s, t, entry[0], entry[1]) for (s, t), entry in self._glowing.items()]
-        lazy = {"clock": self._clock, "glow_clock": self._glow_clock, "rows": rows, "glowing": glowing}
-        return {"clips": clips, "edges": edges, "lazy": lazy}
+        return _ecm_store.snapshot(self)
 
     @classmethod
     def from_snapshot(cls, snapshot: dict[str, Any], **config: Any) -> ECM:
@@ -614,54 +524,7 @@ class ECM:
         True
         """
         ecm = cls(**config)
-        lazy = snapshot.get("lazy") or {"clock": 0, "glow_clock": 0, "rows": [], "glowing": []}
-        ecm._clock = check_int("clock", lazy["clock"], 0)
-        ecm._glow_clock = check_int("glow_clock", lazy["glow_clock"], 0)
-        adders = {"percept": ecm.add_percept, "action": ecm.add_action, "hidden": ecm.add_hidden}
-        for clip, kind, layer, label, visits in snapshot["clips"]:
-            if clip in ecm._node:
-                raise ConfigError(f"clip {clip!r} is listed twice; list every clip once.")
-            if kind not in KINDS:
-                raise ConfigError(f"clip {clip!r} has kind {kind!r}; expected one of {', '.join(map(repr, KINDS))}.")
-            if not isinstance(label, str):
-                raise ConfigError(f"the label of clip {clip!r} must be a string; got {label!r}.")
-            adders[kind](clip, *((layer,) if kind == "hidden" else ()), label=label)
-            ecm.set_visits(clip, visits)
-        for clip, _, layer, _, _ in snapshot["clips"]:
-            if ecm._node[clip]["layer"] != layer:
-                raise ConfigError(
-                    f"clip {clip!r} is in layer {layer!r}, but its kind puts it in layer {ecm._node[clip]['layer']} "
-                    "(percepts 0, hidden >= 1, actions one past the last hidden layer)."
-                )
-        glows = []
-        for source, target, h, glow in snapshot["edges"]:
-            if ecm._g.has_edge(source, target):
-                raise ConfigError(f"edge {source!r} -> {target!r} is listed twice.")
-            ecm.add_edge(source, target)  # checks the clips; h may sit a rounding below h_floor
-            ecm._rows[source].h[-1] = check_real(f"h of edge {source!r} -> {target!r}", h, 0.0, low_open=True)
-            glow = check_real(f"glow of edge {source!r} -> {target!r}", glow, 0.0)
-            glows.append((source, target, glow, ecm._glow_clock))
-        for row in ecm._rows.values():
-            row.targets = ecm._share(row.targets)
-        for clip, stamp, stored in lazy["rows"]:
-            row = ecm._rows.get(clip)
-            if row is None or len(stored) != len(row.targets):
-                raise ConfigError(f"stored row of {clip!r} needs one value per out-edge of a percept or hidden clip.")
-            row.h = array("d", [check_real(f"stored h of {clip!r}", v, 0.0, low_open=True) for v in stored])
-            row.stamp = check_int(f"stamp of {clip!r}", stamp, 0)
-            if row.stamp > ecm._clock:
-                raise ConfigError(f"stamp {stamp} of {clip!r} is after the clock {ecm._clock}.")
-        for source, target, glow, stamp in [*lazy["glowing"], *glows]:
-            if glow and (source, target) not in ecm._glowing:
-                stamp = check_int("glow stamp", stamp, 0)
-                if not ecm._g.has_edge(source, target) or stamp > ecm._glow_clock:
-                    raise ConfigError(
-                        f"glowing edge {source!r} -> {target!r} is not in the ECM, or its stamp {stamp} is after "
-                        f"the glow clock {ecm._glow_clock}."
-                    )
-                row = ecm._rows[source]
-                glow = check_real(f"glow of edge {source!r} -> {target!r}", glow, 0.0)
-                ecm._glowing[source, target] = [glow, stamp, row, ecm._position(source, row, target)]
+        _ecm_store.restore(ecm, snapshot)
         return ecm
 
     def __repr__(self) -> str:

@@ -1,0 +1,210 @@
+"""The option types and parsers of the ``ps-graph`` command line (:mod:`ps_graph.cli`).
+
+The value types (the ``type=`` of an option, :func:`parse_setting` among them) raise
+``argparse.ArgumentTypeError``, which argparse reports as a usage error; the ``--set``
+grouping and :func:`parse_percept` raise :class:`CommandError`, which the command reports
+in one line. :mod:`ps_graph.cli` re-exports the public names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import math
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+__all__ = ["CommandError", "parse_percept", "parse_setting"]
+
+_PERCEPT_HELP = (
+    "a percept as JSON: 3 for a Discrete observation, [1,0] for a MultiDiscrete one, "
+    "[2,[1,0]] for a Tuple; lists are read as tuples"
+)
+
+
+class CommandError(Exception):
+    """A user error the command reports in one line."""
+
+
+# ---------------------------------------------------------------------- option types
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a probability between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a probability between 0 and 1, got {text!r}")
+    return value
+
+
+def _whole(text: str, low: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole(text, 1, "a positive whole number")
+
+
+def _seed(text: str) -> int:
+    value = _whole(text, 0, "a seed: a whole number >= 0")
+    if value >= 2**63:
+        raise argparse.ArgumentTypeError(f"expected a seed below 2**63, got {text!r}")
+    return value
+
+
+def _jobs(text: str) -> int:
+    if text.strip() == "-1":
+        return -1
+    return _whole(text, 1, "a positive number of worker processes, or -1 for one per CPU core")
+
+
+def _real(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _close(text: str, known: Sequence[str]) -> str:
+    lower = {k.lower(): k for k in known}
+    matches = difflib.get_close_matches(text.lower(), list(lower), n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(lower[m]) for m in matches)}?" if matches else ""
+
+
+def _env_id(text: str) -> str:
+    """A gymnasium id (ps_graph's envs registered), or ``module:Id`` (checked when made)."""
+    import gymnasium as gym
+
+    from . import envs  # noqa: F401  (registers ps_graph/*-v0)
+
+    if text in gym.registry or (":" in text and text.split(":", 1)[0]):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"unknown environment id {text!r}{_close(text, list(gym.registry))} "
+        "(`ps-graph envs` lists the tested ones; any id gymnasium.make accepts works, or module:Id for your own)"
+    )
+
+
+def _agent_kind(text: str) -> str:
+    from .experiments import AGENTS
+
+    kind = text.strip()
+    if kind not in AGENTS:
+        raise argparse.ArgumentTypeError(f"unknown agent kind {kind!r}{_close(kind, list(AGENTS))} "
+                                         f"(known kinds: {', '.join(AGENTS)})")
+    return kind
+
+
+def _agent_kinds(text: str) -> list[str]:
+    kinds = [_agent_kind(part) for part in text.split(",") if part.strip()]
+    if not kinds:
+        raise argparse.ArgumentTypeError(f"expected comma-separated agent kinds such as ps,q,dqn, got {text!r}")
+    twice = sorted({k for k in kinds if kinds.count(k) > 1})
+    if twice:
+        raise argparse.ArgumentTypeError(f"agent kind(s) {', '.join(twice)} given twice in {text!r}")
+    return kinds
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f'expected a JSON object such as \'{{"is_slippery": false}}\', got {text!r}')
+    return value
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a finite number")
+
+
+def parse_setting(text: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` as ``(NAME, value)``; VALUE is read as JSON, or else kept as a string.
+
+    >>> parse_setting("ps.eta_glow_damping=0.04"), parse_setting("env.is_slippery=false")
+    (('ps.eta_glow_damping', 0.04), ('env.is_slippery', False))
+    >>> parse_setting("q.exploration=noisy_argmax"), parse_setting('dqn.net_arch=[32]')
+    (('q.exploration', 'noisy_argmax'), ('dqn.net_arch', [32]))
+    """
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE (e.g. ps.eta_glow_damping=0.04), got {text!r}")
+    try:
+        value = json.loads(raw, parse_constant=_no_constant)
+    except ValueError:  # NaN and Infinity stay strings, so the config check names them
+        value = raw
+    return name, value
+
+
+def _split_settings(settings, agents: Sequence[str] | None) -> dict[str, dict[str, Any]]:
+    """``--set`` pairs grouped by target: ``{"env": {...}, agent: {...}}``.
+
+    With ``agents`` (compare): ``AGENT.PARAM=VALUE`` or ``env.PARAM=VALUE``. Without (train):
+    ``PARAM=VALUE`` for the agent (grouped under ``"agent"``) or ``env.PARAM=VALUE``.
+    """
+    grouped: dict[str, dict[str, Any]] = {"env": {}, **{a: {} for a in (agents or ["agent"])}}
+    for name, value in settings or []:
+        target, dot, param = name.partition(".")
+        if agents is None:
+            if dot and target != "env":
+                raise CommandError(f"--set {name}=...: write PARAM=VALUE for an agent hyperparameter, or "
+                                   "env.PARAM=VALUE for an environment kwarg.")
+            target, param = ("env", param) if dot else ("agent", name)
+        elif not dot or not param:
+            raise CommandError(f"--set {name}=...: write NAME.PARAM=VALUE, with NAME one of the --agents "
+                               f"({', '.join(agents)}) or env.")
+        elif target not in grouped:
+            raise CommandError(f"--set {name}=...: {target!r} is not one of the --agents ({', '.join(agents)}); "
+                               f"write e.g. {agents[0]}.{param}=VALUE, or env.{param}=VALUE for an environment "
+                               "kwarg.")
+        grouped[target][param] = value
+    return grouped
+
+
+# ---------------------------------------------------------------------- percepts
+def _tuples(value):
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def parse_percept(text: str, known: Sequence[Hashable]) -> Hashable:
+    """The percept key that ``text`` names among ``known`` keys.
+
+    ``text`` is read as JSON (lists become tuples), so ``3``, ``[1,0]`` and ``"s"`` name the
+    percepts ``3``, ``(1, 0)`` and ``"s"``; text that is not JSON is matched against the keys'
+    ``str`` form (what the ECM's labels show).
+
+    >>> parse_percept("[1,0]", [(0, 0), (1, 0)])
+    (1, 0)
+    >>> parse_percept("s", ["s", "t"])
+    's'
+    """
+    candidates = []
+    try:
+        candidates.append(_tuples(json.loads(text)))
+    except ValueError:
+        pass
+    for key in candidates:
+        try:
+            if key in known:
+                return key
+        except TypeError:  # an unhashable JSON value (an object) names no percept
+            pass
+    for key in known:
+        if str(key) == text:
+            return key
+    shown = ", ".join(json.dumps(k) if not isinstance(k, tuple) else str(k) for k in list(known)[:10])
+    more = f" (and {len(known) - 10} more)" if len(known) > 10 else ""
+    raise CommandError(f"no percept {text!r} in this agent; known percepts: {shown or 'none'}{more}. "
+                       f"Give PERCEPT as {_PERCEPT_HELP}.")
