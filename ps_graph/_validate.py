@@ -4,6 +4,7 @@ allowed, what came, and how to fix it."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import numbers
 from collections.abc import Sequence
@@ -72,8 +73,10 @@ def check_seed(name: str, value) -> int | None:
     return check_int(name, value, 0, hint="Pass a non-negative int, or None for fresh entropy.")
 
 
-def make_config(cls, config, hyperparameters: dict, what: str):
-    """``config`` if given, else ``cls(**hyperparameters)``; unknown names get a clear error."""
+def make_config(cls, config, hyperparameters: dict, what: str, also: Sequence[str] = ()):
+    """``config`` if given, else ``cls(**hyperparameters)``; unknown names get a clear error
+    that suggests the closest known name (``also``: keywords the caller takes besides the
+    config's fields, e.g. PSAgent's ``growth``)."""
     if config is not None and hyperparameters:
         raise ConfigError(f"pass hyperparameters either as config={cls.__name__}(...) or as keywords, not both.")
     if config is not None:
@@ -83,5 +86,11 @@ def make_config(cls, config, hyperparameters: dict, what: str):
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(hyperparameters) - names)
     if unknown:
-        raise ConfigError(f"unknown {what} hyperparameter(s) {unknown}; allowed: {', '.join(sorted(names))}.")
+        known = sorted(names | set(also))
+        guesses = []
+        for name in map(str, unknown):
+            close = difflib.get_close_matches(name, known, n=1) or [k for k in known if k.startswith(name + "_")][:1]
+            guesses += close
+        hint = f" Did you mean {', '.join(repr(g) for g in guesses)}?" if guesses else ""
+        raise ConfigError(f"unknown {what} hyperparameter(s) {unknown}; allowed: {', '.join(known)}.{hint}")
     return cls(**hyperparameters)

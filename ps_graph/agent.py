@@ -158,7 +158,7 @@ class PSAgent:
         growth: Any = None,
         **hyperparameters: Any,
     ) -> None:
-        self.config = config = make_config(PSConfig, config, hyperparameters, "PS")
+        self.config = config = make_config(PSConfig, config, hyperparameters, "PS", also=("growth",))
         if growth is not None and not callable(getattr(growth, "on_percept", None)):
             raise ConfigError(
                 f"growth must be a growth rule with an on_percept(agent, clip) method (see ps_graph.growth), or None; "

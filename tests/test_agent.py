@@ -235,3 +235,13 @@ def test_config_is_frozen_and_accepts_numpy_numbers():
         cfg.gamma_damping = 0.2
     with pytest.raises(ConfigError, match="either"):
         PSAgent(2, config=cfg, gamma_damping=0.1)
+
+
+def test_a_misspelt_hyperparameter_gets_the_closest_name():
+    with pytest.raises(ConfigError, match=r"\['grwoth'\].*growth.*Did you mean 'growth'\?"):
+        PSAgent(2, grwoth=1)
+    with pytest.raises(ConfigError, match=r"Did you mean 'eta_glow_damping'\?"):
+        PSAgent(2, eta=0.1)
+    with pytest.raises(ConfigError) as err:
+        PSAgent(2, zzz=0.1)
+    assert "Did you mean" not in str(err.value)
