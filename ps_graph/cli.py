@@ -416,12 +416,30 @@ def _message(exc: BaseException) -> str:
     return " ".join(text.split())  # one line
 
 
+def _log_warnings_only() -> None:
+    """Show warnings and errors of every logger once, as ``ps-graph: LEVEL: message``.
+
+    The handler itself filters at WARNING: libraries that set their own loggers to INFO
+    (Dask's scheduler and workers do) would otherwise fill the terminal.
+    """
+    root = logging.getLogger()
+    if any(getattr(h, "_ps_graph", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("ps-graph: %(levelname)s: %(message)s"))
+    handler._ps_graph = True
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ps-graph`` with ``argv`` (default: the process arguments); returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.WARNING, format="ps-graph: %(levelname)s: %(message)s")
+    _log_warnings_only()
     try:
         return args.run(args)
     except (CommandError, PSGraphError, OSError, ImportError) as exc:
