@@ -34,7 +34,7 @@ True
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +44,7 @@ from gymnasium import spaces
 from . import rules
 from ._validate import check_int, check_real, check_seed, make_config
 from .ecm import ECM
-from .errors import ConfigError
+from .errors import ConfigError, PSGraphError
 from .percepts import action_list, percept_encoder
 
 __all__ = ["PSConfig", "PSAgent", "percept_clip", "action_clip"]
@@ -123,6 +123,43 @@ class PSConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def _would_be_ecm(ecm: ECM, clip: Hashable, actions: list[Hashable], added: Mapping) -> ECM:
+    """A scratch ECM (same policy) holding what a walk from the unseen percept ``clip``
+    could reach once it is created: ``clip`` -> ``actions`` and ``added[clip]``; every
+    other ``source`` -> its current out-edges in ``ecm`` and ``added[source]``.
+    New edges get h0, an edge that exists keeps its h (as ``ECM.connect`` does). ``ecm``
+    is only read, so its exact solve is the one the created clip would get."""
+    h0, rows, seen, todo = ecm.h0, {}, {clip}, [clip]
+    while todo:
+        source = todo.pop()
+        if source == clip:
+            row = dict.fromkeys(actions, h0)
+        else:
+            row = ecm.out_h(source) if source in ecm else {}
+        for target in added.get(source, ()):
+            row.setdefault(target, h0)
+        rows[source] = row
+        for target in row:
+            if target not in seen and target not in actions:
+                seen.add(target)
+                todo.append(target)
+    # the values read are >= h_floor; the scratch floor only has to admit them
+    floor = min([ecm.h_floor, *(h for row in rows.values() for h in row.values())])
+    scratch = ECM(policy=ecm.policy, beta_softmax=ecm.beta_softmax, h0=h0, h_floor=floor)
+    for action in actions:
+        scratch.add_action(action)
+    scratch.add_percept(clip)
+    for source in rows:
+        if source in ecm and ecm.kind(source) == "percept":
+            scratch.add_percept(source)  # not a valid target: add_edge says so
+        elif source != clip:
+            scratch.add_hidden(source)
+    for source, row in rows.items():
+        for target, h in row.items():
+            scratch.add_edge(source, target, h)
+    return scratch
 
 
 class PSAgent:
@@ -219,12 +256,56 @@ class PSAgent:
         return path[-1][1]
 
     def greedy_action(self, observation: object) -> int:
-        """The most probable action for ``observation``; unseen percepts give the first action."""
+        """The most probable action for ``observation`` (first of ties), changing nothing.
+
+        An unseen percept is judged as :meth:`action_probabilities` does; under a growth
+        rule without ``preview`` it gets the first action.
+        """
         clip = percept_clip(self.encode(observation))
-        if clip not in self.ecm:
+        if clip not in self.ecm and self.growth is not None and not callable(getattr(self.growth, "preview", None)):
             return self.actions[0]
-        probs = self.ecm.action_probabilities(clip)
-        return max(probs, key=probs.__getitem__)[1]
+        probs = self.action_probabilities(observation)
+        return max(self.actions, key=probs.__getitem__)
+
+    def action_probabilities(self, observation: object) -> dict[int, float]:
+        """Exact probability of each action for ``observation``, through hidden layers,
+        changing nothing (the agent, its ECM and its growth rule stay as they are).
+
+        A seen percept: :meth:`ECM.action_probabilities` of its clip. An unseen one: the
+        distribution its clip would have right after :meth:`percept` created it, wired to
+        every action at h0 plus the edges the growth rule's ``preview(agent, clip)`` says
+        ``on_percept`` would add (new clips included), with the current h everywhere else.
+        Without growth that is uniform; a growth rule without ``preview`` raises
+        :class:`~ps_graph.errors.PSGraphError` (the clip would have to be created).
+
+        >>> agent = PSAgent(3, seed=0)
+        >>> agent.action_probabilities("never seen")
+        {0: 0.3333333333333333, 1: 0.3333333333333333, 2: 0.3333333333333333}
+        >>> len(agent.ecm)  # no percept clip was created
+        3
+        """
+        clip = percept_clip(self.encode(observation))
+        if clip in self.ecm:
+            probs = self.ecm.action_probabilities(clip)
+        else:
+            added: Any = {}
+            if self.growth is not None:
+                preview = getattr(self.growth, "preview", None)
+                if not callable(preview):
+                    raise PSGraphError(
+                        f"the growth rule {type(self.growth).__name__} has no preview(agent, clip) method, so the "
+                        f"action probabilities of the unseen percept {clip[1]!r} are unknown without creating its "
+                        "clip. Call agent.percept(observation) first, or give the rule a preview method "
+                        "(see ps_graph.growth)."
+                    )
+                added = preview(self, clip)
+                if not isinstance(added, Mapping):
+                    raise PSGraphError(
+                        f"{type(self.growth).__name__}.preview must return a dict {{source: [target, ...]}}; got "
+                        f"{type(added).__name__}."
+                    )
+            probs = _would_be_ecm(self.ecm, clip, self._action_clips, added).action_probabilities(clip)
+        return {a: probs.get(c, 0.0) for a, c in zip(self.actions, self._action_clips)}
 
     def observe(self, reward: float, next_observation: object, terminated: bool, truncated: bool) -> None:
         """Learn from ``reward`` (every edge: damping plus glow times reward); glow resets

@@ -47,17 +47,44 @@ from .errors import PSGraphError
 __all__ = ["main", "build_parser", "parse_percept", "parse_setting"]
 
 _VALUE_HELP = "VALUE is read as JSON (0.1, true, [64, 64], {...}), anything else as a string"
-# kinds whose trained agent has a file format, and how `train` writes it
-_SAVERS = {"ps": "ps_graph.save (JSON)", "ps-fast": "ps_graph.save (JSON)", "dqn": "DQNAgent.save (torch weights)"}
+# kinds whose trained agent has a file format (ps kinds: ps_graph.save, others: agent.save), and how
+# to open what `train` saved
+_SAVERS = {"ps": "open it with: ps-graph inspect {path}", "ps-fast": "open it with: ps-graph inspect {path}",
+           "q": "load it with qbaselines.QLearningAgent.load(path)",
+           "dqn": "load it with qbaselines.DQNAgent.load(path, env)"}
 _PS_KINDS = ("ps", "ps-fast")
 
 
 # ---------------------------------------------------------------------- inspect
-def _cmd_inspect(args: argparse.Namespace) -> int:
+def _load_ps_agent(path: Path):
+    """``saving.load(path)``; a Q-learning or DQN file gets an error that says where it loads."""
     from . import saving
+
+    try:
+        return saving.load(path)
+    except PSGraphError:
+        from qbaselines._saved import FORMAT
+
+        data = path.read_bytes()
+        try:
+            is_q = json.loads(data).get("format") == FORMAT
+        except (ValueError, AttributeError, RecursionError):
+            is_q = False
+        if is_q:
+            where = "a Q-learning agent (QLearningAgent.save): load it with qbaselines.QLearningAgent.load(path)"
+        elif data.startswith(b"PK\x03\x04"):
+            where = ("a zip archive such as DQNAgent.save writes: load DQN agents with "
+                     "qbaselines.DQNAgent.load(path, env)")
+        else:
+            raise
+    raise CommandError(f"{path} holds {where} in Python. inspect reads PS agents (ps, ps-fast), the files "
+                       "ps_graph.save writes.")
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
     from .explain import explain, policy_summary
 
-    agent = saving.load(args.saved)
+    agent = _load_ps_agent(args.saved)
     ecm = agent.ecm if hasattr(agent, "ecm") else agent.to_ecm()
     out = sys.stdout
     print(f"{args.saved}: {type(agent).__name__}, {ecm!r}", file=out)
@@ -138,7 +165,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                            f"{', '.join(_SAVERS)}, or compare {args.agent!r} with `ps-graph compare`, which "
                            "records its learning curves.")
     if args.out.is_dir():
-        raise CommandError(f"--out {args.out} is a folder; give a file name such as agent.json (or agent.pt for dqn).")
+        raise CommandError(f"--out {args.out} is a folder; give a file name such as agent.json (agent.pt for dqn).")
     settings = _split_settings(args.set, None)
     spec = RunSpec(AgentSpec(args.agent, settings["agent"]), EnvSpec(args.env, {**(args.env_kwargs or {}),
                                                                                 **settings["env"]}),
@@ -149,9 +176,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from .saving import save
 
         path = save(agent, args.out)
-        hint = f"; open it with: ps-graph inspect {path}"
     else:
-        path, hint = agent.save(args.out), "; load it with qbaselines.DQNAgent.load(path, env)"
+        path = agent.save(args.out)
+    hint = "; " + _SAVERS[args.agent].format(path=path)
     last = min(args.last, result.episodes)
     print(f"{args.agent} on {spec.env.name}: {result.episodes} episodes, {result.steps} steps in "
           f"{result.wall_time:.2f} s; last {last} episodes: mean return {result.returns[-last:].mean():.3f}, "
@@ -360,16 +387,16 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser(
         "train", help="train one agent and save it",
         description="Train one agent and save it: ps and ps-fast with ps_graph.save (JSON; open it with "
-                    "ps-graph inspect), dqn with DQNAgent.save (torch weights, .pt). q (Q-learning) has no "
-                    "file format and is refused; compare it with ps-graph compare. --seed S trains exactly "
-                    "run 0 of `ps-graph compare --seed S`.",
+                    "ps-graph inspect), q with QLearningAgent.save (JSON: Q-table, config, rng; load it with "
+                    "qbaselines.QLearningAgent.load), dqn with DQNAgent.save (torch weights, .pt). --seed S "
+                    "trains exactly run 0 of `ps-graph compare --seed S`.",
     )
     train.add_argument("--env", type=_env_id, required=True, metavar="ID", help="gymnasium environment id")
     train.add_argument("--agent", type=_agent_kind, required=True, metavar="KIND",
                        help=f"agent kind, one of {', '.join(_SAVERS)} (those with a file format)")
     train.add_argument("--out", type=Path, required=True, metavar="FILE",
-                       help="where to save the agent (agent.json for ps kinds, agent.pt for dqn); replaced if "
-                            "it exists")
+                       help="where to save the agent (agent.json for ps kinds and q, agent.pt for dqn); "
+                            "replaced if it exists")
     _add_budget(train, runs=False)
     train.add_argument("--seed", type=_seed, default=0, metavar="S", help="root seed (default 0)")
     train.add_argument("--set", type=parse_setting, action="append", metavar="PARAM=VALUE",
@@ -381,8 +408,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     inspect = sub.add_parser(
         "inspect", help="summarize, explain and draw a saved PS agent",
-        description="Open an agent saved with ps_graph.save: print a summary of its policy, "
-                    "explain one percept exactly, and/or write the interactive offline ECM page.",
+        description="Open a PS agent (ps, ps-fast) saved with ps_graph.save or ps-graph train: print a "
+                    "summary of its policy, explain one percept exactly, and/or write the interactive offline ECM "
+                    "page. Q-learning and DQN files load in Python (qbaselines.QLearningAgent.load, "
+                    "DQNAgent.load).",
     )
     inspect.add_argument("saved", type=Path, metavar="SAVED.json", help="a file written by ps_graph.save")
     inspect.add_argument("--html", type=Path, metavar="OUT.html",

@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Hashable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -124,6 +126,7 @@ class QLearningAgent:
     ) -> None:
         self.config = make_config(QLearningConfig, config, hyperparameters, "Q-learning")
         self.actions = action_list(actions)
+        self.observation_space = observation_space
         self.encode = percept_encoder(observation_space)
         self.rng = rng if rng is not None else np.random.default_rng(self.config.seed)
         c = self.config
@@ -203,6 +206,39 @@ class QLearningAgent:
         if observations is None:
             return np.array(list(self.q.values())) if self.q else np.empty((0, len(self.actions)))
         return np.array([self.q.get(self.encode(o), np.full(len(self.actions), self.config.q_init)) for o in observations])
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the agent to ``path`` as versioned JSON, atomically; returns the path.
+
+        The file holds the config, the spaces, the Q-table, the episode counter, the step
+        awaiting :meth:`observe` and the rng state, so :meth:`load` continues exactly (the
+        layout is in ``qbaselines._saved``). Saving only reads the agent.
+
+        >>> import pathlib, tempfile
+        >>> agent = QLearningAgent(2, spaces.Discrete(3), seed=0)
+        >>> agent.act(1); agent.observe(1.0, 2, False, False)
+        1
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     twin = QLearningAgent.load(agent.save(pathlib.Path(folder) / "q.json"))
+        >>> twin.q_table().tolist(), [twin.act(0) for _ in range(9)] == [agent.act(0) for _ in range(9)]
+        ([[0.0, 0.1], [0.0, 0.0]], True)
+        """
+        from ._saved import save_agent
+
+        return save_agent(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> QLearningAgent:
+        """The agent :meth:`save` wrote to ``path``: same actions, Q-values bit for bit.
+
+        Reads JSON only (never pickle) and checks every field; a file that is not a saved
+        QLearningAgent, comes from a newer version, is truncated or holds a bad value raises
+        :class:`~ps_graph.errors.PSGraphError` naming the file and the problem. (A missing
+        file raises the usual ``FileNotFoundError``.)
+        """
+        from ._saved import load_agent
+
+        return load_agent(cls, path)
 
     def __repr__(self) -> str:
         return f"QLearningAgent({self.config}, states={len(self.q)})"

@@ -333,6 +333,30 @@ def test_train_saves_a_ps_agent_that_inspect_opens(tmp_path, capsys):
     assert f"{path}: PSAgent" in capsys.readouterr().out
 
 
+def test_train_saves_a_q_learning_agent_that_loads_exactly(tmp_path, capsys):
+    from qbaselines import QLearningAgent
+
+    path = tmp_path / "q.json"
+    assert main(["train", *LAKE, "--agent", "q", "--episodes", "40", "--max-steps", "30", "--seed", "2",
+                 "--set", "exploration=\"noisy_argmax\"", "--set", "learning_rate=0.8", "--out", str(path)]) == 0
+    line = capsys.readouterr().out
+    assert line.startswith("q on FrozenLake-v1[is_slippery=false]: 40 episodes, ")
+    assert f"saved {path}; load it with qbaselines.QLearningAgent.load(path)" in line
+    saved = QLearningAgent.load(path)
+    assert saved.config.exploration == "noisy_argmax" and saved.config.learning_rate == 0.8
+    # --seed S is run 0 of compare --seed S: the same Q-table, bit for bit, and the same rng state
+    spec = expand(AgentSpec("q", {"exploration": "noisy_argmax", "learning_rate": 0.8}),
+                  EnvSpec("FrozenLake-v1", {"is_slippery": False}), runs=1, seed=2, episodes=40, max_steps=30)[0]
+    agent, _ = rerun(spec)
+    assert saved.q.keys() == agent.q.keys() and all((saved.q[k] == agent.q[k]).all() for k in agent.q)
+    assert saved.episode == agent.episode == 40 and saved.q_table().any()
+    assert saved.rng.bit_generator.state == agent.rng.bit_generator.state
+    # inspect reads PS agents and says where a Q-learning file loads instead
+    err = _fails(["inspect", str(path)], capsys, "holds a Q-learning agent (QLearningAgent.save): load it with "
+                                                 "qbaselines.QLearningAgent.load(path) in Python")
+    assert "inspect reads PS agents (ps, ps-fast)" in err
+
+
 def test_train_saves_dqn_weights(tmp_path, capsys):
     from qbaselines import DQNAgent
 
@@ -342,10 +366,11 @@ def test_train_saves_dqn_weights(tmp_path, capsys):
     assert "load it with qbaselines.DQNAgent.load(path, env)" in capsys.readouterr().out
     loaded = DQNAgent.load(path, gym.make("FrozenLake-v1", is_slippery=False))
     assert loaded.config.net_arch == (8,) and loaded.num_timesteps == 60
+    _fails(["inspect", str(path)], capsys, "load DQN agents with qbaselines.DQNAgent.load(path, env)")
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--agent", "q", "--episodes", "5"], "agent kind 'q' has no file format to save it in"),
+    (["--agent", "q", "--episodes", "5", "--set", "learning_rate=0"], "learning_rate must be"),
     (["--agent", "ps", "--episodes", "5", "--set", "ps.h0=2"], "write PARAM=VALUE for an agent hyperparameter"),
     (["--agent", "ps", "--episodes", "5", "--set", "h0=0"], "h0 must be"),
     (["--agent", "ps-fast", "--episodes", "5", "--set", 'growth="Generalization"'], "growth"),

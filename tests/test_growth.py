@@ -5,6 +5,7 @@ import copy
 import json
 import logging
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -562,3 +563,224 @@ def test_never_ending_colour_game_reaches_two_thirds():
     assert abs(grown_success - 2 / 3) < 0.02
     assert abs(plain_success - 1 / 2) < 0.02
     assert grown_success > plain_success + 0.1
+
+
+# ---------------------------------------------------------------------- unseen percepts: preview and greedy
+def unchanged(agent):
+    """Everything an evaluation must leave alone."""
+    rule = agent.growth
+    return (agent.ecm.snapshot(), None if rule is None else json.dumps(rule.to_json()),
+            agent.rng.bit_generator.state, agent.emotions, agent._pending)
+
+
+def created(agent, key):
+    """What the agent holds right after creating ``key``'s clip (on a copy): the action
+    probabilities, the edges the creation added and the out-edges by source, in hopping order."""
+    twin = copy.deepcopy(agent)
+    before = edge_set(twin.ecm)
+    clip = twin.percept(key)
+    return twin.ecm.action_probabilities(clip), edge_set(twin.ecm) - before, twin.ecm
+
+
+def test_unseen_percept_acts_through_the_wildcard_it_would_join():
+    """(0,0), (0,1) give (0,#). Trained so that (0,#) prefers action 1: the unseen (0,5) would hop to
+    A0, A1 or (0,#) with 1/3 each (all at h0), so P(A1) = 1/3 + 1/3 * h(#->A1) / (h(#->A0) + h(#->A1)).
+    The unseen (7,7) agrees with no stored percept: only the actions, uniform, so the first action."""
+    rule = Generalization()
+    agent = PSAgent(2, growth=rule, gamma_damping=0.0, eta_glow_damping=1.0, seed=0)
+    for t in range(300):  # reward action 1 on (0,0) and (0,1)
+        action = agent.act((0, t % 2))
+        agent.observe(float(action == 1), None, True, False)
+    h0, h1 = agent.ecm.h(W(0, None), A0), agent.ecm.h(W(0, None), A1)
+    assert h0 == 1.0 and h1 > 20  # (0,#) strongly prefers action 1: only rewards, no damping
+    before = unchanged(agent)
+    assert rule.preview(agent, P(0, 5)) == {P(0, 5): [W(0, None)]}
+    probs = agent.action_probabilities((0, 5))
+    assert probs[1] == pytest.approx(1 / 3 + 1 / 3 * h1 / (h0 + h1)) and probs[0] == pytest.approx(1 - probs[1])
+    assert probs[1] > 0.6
+    assert agent.greedy_action((0, 5)) == agent.act((0, 5), explore=False) == 1
+    assert rule.preview(agent, P(7, 7)) == {}
+    assert agent.action_probabilities((7, 7)) == {0: 0.5, 1: 0.5}
+    assert agent.act((7, 7), explore=False) == 0
+    assert unchanged(agent) == before  # evaluation created no clip and changed nothing
+    exact = created(agent, (0, 5))[0]
+    assert probs == {0: exact[A0], 1: exact[A1]}  # what the agent holds once (0,5) is created
+
+
+def test_unseen_percept_exact_values_under_both_policies():
+    """(0,#) -> A0 1, A1 3. Standard: P(A1) = 1/3 + 1/3 * 3/4 = 7/12. Softmax (beta 2): the percept's
+    edges are all h0, so 1/3 each again; P(A1 | (0,#)) = e^6 / (e^2 + e^6) = 1 / (1 + e^-4)."""
+    for policy, beta, wild in [("standard", 1.0, 3 / 4), ("softmax", 2.0, 1 / (1 + np.exp(-4.0)))]:
+        agent = PSAgent(2, growth=Generalization(), policy=policy, beta_softmax=beta, seed=0)
+        for key in [(0, 0), (0, 1)]:
+            agent.percept(key)
+        agent.ecm.add_edge(W(0, None), A1, h=3.0)
+        probs = agent.action_probabilities((0, 5))
+        assert probs == pytest.approx({0: 1 / 3 + 1 / 3 * (1 - wild), 1: 1 / 3 + 1 / 3 * wild}, abs=1e-12)
+        assert agent.greedy_action((0, 5)) == 1
+
+
+def test_would_be_wildcard_clips_count_too():
+    """Stored (0,0), (1,1) with the all-wildcard clip (#,#) -> A0 1, A1 3. The unseen (0,1) would create
+    (0,#) and (#,1), each -> A0, A1, (#,#) at h0: P(A1 | new) = 1/3 + 1/3 * 3/4 = 7/12. The percept would
+    hop to A0, A1, (0,#), (#,1), (#,#) with 1/5 each:
+    P(A1) = 1/5 + 2/5 * 7/12 + 1/5 * 3/4 = (12 + 14 + 9) / 60 = 7/12."""
+    agent, rule = grown([(0, 0), (1, 1)], all_wildcard=True)
+    assert rule.wildcards == [W(None, None)]
+    agent.ecm.add_edge(W(None, None), A1, h=3.0)
+    before = unchanged(agent)
+    preview = rule.preview(agent, P(0, 1))
+    assert preview == {W(0, None): [A0, A1, W(None, None)], W(None, 1): [A0, A1, W(None, None)],
+                       P(0, 0): [W(0, None)], P(1, 1): [W(None, 1)],
+                       P(0, 1): [W(0, None), W(None, 1), W(None, None)]}
+    probs = agent.action_probabilities((0, 1))
+    assert probs == pytest.approx({0: 5 / 12, 1: 7 / 12}, abs=1e-12)
+    assert agent.act((0, 1), explore=False) == 1
+    assert unchanged(agent) == before and W(0, None) not in agent.ecm
+    exact, added, _ = created(agent, (0, 1))
+    assert probs == {0: exact[A0], 1: exact[A1]}  # the very same numbers
+    assert added == {(s, t) for s, targets in preview.items() for t in targets} | {(P(0, 1), A0), (P(0, 1), A1)}
+
+
+def test_an_existing_clip_that_would_gain_an_edge_is_read_as_it_would_be():
+    """Stored (0,0,1,2), (0,0,2,1) agree exactly on {0,1}: (0,0,#,#); (0,1,1,1) adds (0,#,1,#) and
+    (0,#,#,1) but not (0,#,#,#). The unseen (0,0,0,0) agrees with (0,1,1,1) exactly on {0}, so it would
+    create (0,#,#,#) and wire (0,0,#,#) to it. With (0,0,#,#) -> A0 1, A1 3 (+ (0,#,#,#) at 1), and
+    (0,#,#,#) -> A0, A1 uniform: P(A1 | (0,0,#,#)) = 3/5 + 1/5 * 1/2 = 7/10 (it was 3/4). The percept
+    -> A0, A1, (0,0,#,#), (0,#,#,#): P(A1) = 1/4 + 1/4 * 7/10 + 1/4 * 1/2 = 11/20 (not 9/16)."""
+    agent, rule = grown([(0, 0, 1, 2), (0, 0, 2, 1), (0, 1, 1, 1)])
+    S, G = W(0, 0, None, None), W(0, None, None, None)
+    assert S in rule.wildcards and G not in rule.wildcards
+    agent.ecm.add_edge(S, A1, h=3.0)
+    preview = rule.preview(agent, P(0, 0, 0, 0))
+    assert preview[S] == [G] and preview[P(0, 0, 0, 0)] == [S, G] and preview[G] == [A0, A1]
+    probs = agent.action_probabilities((0, 0, 0, 0))
+    assert probs == pytest.approx({0: 9 / 20, 1: 11 / 20}, abs=1e-12)
+    assert agent.ecm.action_probabilities(S)[A1] == pytest.approx(3 / 4)  # unchanged meanwhile
+    exact, added, twin = created(agent, (0, 0, 0, 0))
+    assert probs == {0: exact[A0], 1: exact[A1]}
+    assert added == {(s, t) for s, targets in preview.items() for t in targets} | to_actions(P(0, 0, 0, 0))
+
+
+@pytest.mark.parametrize("rule_kw, agent_kw", [
+    ({}, {}),
+    ({"all_wildcard": True}, {"gamma_damping": 0.05, "eta_glow_damping": 0.5}),
+    ({"max_hidden": 100}, {"policy": "softmax", "beta_softmax": 0.7}),
+    ({"prune_below": 1.3, "prune_after": 5, "prune_every": 10}, {"gamma_damping": 0.1}),
+])
+def test_preview_is_exactly_what_creation_would_do(rule_kw, agent_kw, caplog):
+    """After random learning, for many unseen percepts: the previewed edges are the edges creating the
+    percept adds, in the same hopping order, and the previewed probabilities are the ones it then has.
+    The cases include would-be wildcard clips, a reached cap (d = 5) and, after pruning, existing
+    wildcard clips on the walk that would gain an edge to a re-created, more general one."""
+    rng = np.random.default_rng(3)
+    would_be = gaining = 0
+    for d, sizes in [(2, 4), (3, 3), (5, 3)]:
+        rule = Generalization(**rule_kw)
+        agent = PSAgent(3, growth=rule, seed=1, **agent_kw)
+        for t in range(30):
+            key = tuple(int(v) for v in rng.integers(sizes, size=d))
+            action = agent.act(key)
+            agent.observe(float(rng.normal() + (action == key[0] % 3)), None, t % 3 == 2, False)
+        before = unchanged(agent)
+        caplog.clear()
+        for _ in range(16):
+            key = tuple(int(v) for v in rng.integers(sizes + 1, size=d))
+            if P(*key) in agent.ecm:
+                continue
+            preview = rule.preview(agent, P(*key))
+            would_be += any(s not in agent.ecm for s in preview if s != P(*key))
+            gaining += any(s in agent.ecm for s in preview.get(P(*key), ()) if s in preview)  # on the walk
+            probs = agent.action_probabilities(key)
+            exact, added, twin = created(agent, key)
+            assert added == {(s, t) for s, ts in preview.items() for t in ts} | {(P(*key), a) for a in exact}
+            for source, targets in preview.items():  # new edges come last in each row, in this order
+                assert list(twin.out_h(source))[-len(targets):] == targets
+            assert list(probs.values()) == pytest.approx([exact[("action", a)] for a in agent.actions], abs=1e-12)
+            assert agent.greedy_action(key) == max(agent.actions, key=lambda a: exact[("action", a)])
+        assert unchanged(agent) == before
+        assert not [r for r in caplog.records if r.name == "ps_graph.growth"]  # previews never warn
+    assert would_be >= 1 and (gaining >= 3 or "prune_below" not in rule_kw)
+
+
+def test_seen_percepts_and_plain_agents_keep_their_greedy_action():
+    agent, _ = grown([(0, 0), (0, 1), (1, 1)])
+    agent.ecm.add_edge(W(0, None), A1, h=5.0)
+    probs = agent.ecm.action_probabilities(P(0, 1))
+    assert agent.action_probabilities((0, 1)) == {0: probs[A0], 1: probs[A1]}
+    assert agent.greedy_action((0, 1)) == 1
+    plain = PSAgent(3, seed=0)
+    assert plain.action_probabilities((4, 2)) == pytest.approx({0: 1 / 3, 1: 1 / 3, 2: 1 / 3})
+    assert plain.act((4, 2), explore=False) == 0 and len(plain.ecm) == 3
+    plain.ecm.add_percept(P(4, 2)); plain.ecm.connect(P(4, 2), [("action", a) for a in range(3)])  # noqa: E702
+    plain.ecm.add_edge(P(4, 2), ("action", 2), h=2.0)
+    assert plain.action_probabilities((4, 2)) == pytest.approx({0: 1 / 4, 1: 1 / 4, 2: 1 / 2})
+    assert plain.greedy_action((4, 2)) == 2
+
+
+def test_rules_without_preview_and_bad_previews():
+    agent = PSAgent(2, growth=Recorder(), seed=0)
+    agent.percept((1, 2))
+    before = agent.ecm.snapshot()
+    assert agent.act((3, 3), explore=False) == 0  # no preview: the first action, as before
+    with pytest.raises(PSGraphError, match=r"Recorder has no preview\(agent, clip\) method.*agent.percept"):
+        agent.action_probabilities((3, 3))
+    assert agent.ecm.snapshot() == before and agent.growth.calls == [("percept", P(1, 2), True)]
+
+    class ListPreview(Recorder):
+        def preview(self, agent, clip):
+            return [("hidden", ("first", clip[1][0]))]
+
+    agent = PSAgent(2, growth=ListPreview(), seed=0)
+    with pytest.raises(PSGraphError, match=r"ListPreview.preview must return a dict \{source: \[target, ...\]\}"):
+        agent.greedy_action((1, 2))
+
+    agent, rule = grown([(0, 0), (0, 1)])
+    with pytest.raises(ConfigError, match=r"preview\(\) is for percepts the agent has not seen"):
+        rule.preview(agent, P(0, 1))
+    with pytest.raises(ConfigError, match=re.escape("got (0, 1, 2) with 3 features, but earlier percepts have 2")):
+        agent.act((0, 1, 2), explore=False)  # refused as creating it would be
+    with pytest.raises(ConfigError, match="already grows another agent's ECM"):
+        rule.preview(PSAgent(2, seed=0), P(0, 5))
+    fresh = Generalization()
+    assert fresh.preview(PSAgent(2, growth=fresh, seed=0), P(0, 5)) == {}  # nothing stored yet
+    assert fresh.features is None and fresh.steps == 0
+
+
+def test_never_ending_colour_game_greedy_evaluation_through_the_wildcard():
+    """After 2000 training trials every greedy trial shows a fresh colour (the env's trial counter runs
+    on: no seeded reset). The unseen (direction, colour) would hop to A0, A1 or (direction,#) with 1/3
+    each, so P(correct) = 1/3 + 1/3 * P_wild(correct) > P(wrong) = 1/3 + 1/3 * (1 - P_wild(correct))
+    whenever P_wild(correct) > 1/2, which training brings to ~1 (gamma = 0, only the correct edge
+    gains): every greedy trial succeeds. Without growth an unseen percept gets action 0, right when the
+    direction is 0: a mean of 1/2, standard error sqrt(1/4 / 200) = 0.035; the tolerance 0.15 is over
+    4 of them."""
+    import gymnasium as gym
+
+    import ps_graph
+    import ps_graph.envs  # noqa: F401  (registers the games)
+
+    results = {}
+    for name, growth in [("grown", Generalization()), ("plain", None)]:
+        env = gym.make("ps_graph/NeverEndingColourGame-v0")
+        agent = PSAgent.for_env(env, growth=growth, gamma_damping=0.0, eta_glow_damping=1.0, seed=0)
+        ps_graph.train(agent, env, episodes=2000, seed=0)
+        before = unchanged(agent)
+        results[name] = ps_graph.evaluate(agent, env, episodes=200).returns.mean()
+        assert unchanged(agent) == before
+        assert env.unwrapped.trial > 2000  # the evaluated colours were never seen
+    assert results["grown"] >= 0.99
+    assert abs(results["plain"] - 0.5) < 0.15
+
+
+def test_preview_respects_the_cap_and_never_warns(caplog):
+    """(0,0,0), (0,0,1) give (0,0,#); (0,1,1) would create (0,#,1) and (0,#,#) (see the 3-feature
+    example), but max_hidden=2 leaves room for the more specific one only."""
+    agent, rule = grown([(0, 0, 0), (0, 0, 1)], max_hidden=2)
+    with caplog.at_level(logging.WARNING, logger="ps_graph.growth"):
+        preview = rule.preview(agent, P(0, 1, 1))
+        agent.act((0, 1, 1), explore=False)
+    assert not caplog.records and not rule.to_json()["state"]["warned"]
+    assert preview == {W(0, None, 1): [A0, A1], P(0, 0, 1): [W(0, None, 1)], P(0, 1, 1): [W(0, None, 1)]}
+    _, added, _ = created(agent, (0, 1, 1))
+    assert added == {(s, t) for s, ts in preview.items() for t in ts} | to_actions(P(0, 1, 1))

@@ -1,52 +1,7 @@
-"""Growth rules: hidden clips that a :class:`~ps_graph.PSAgent`'s ECM grows while it learns.
+"""Generalization (Melnikov, Makmal, Dunjko & Briegel, Sci. Rep. 2017): wildcard hidden clips.
 
-The protocol
-------------
-A growth rule is any object with the method
-
-``on_percept(agent, clip)``
-    called by the agent right after it created the new percept clip ``clip`` (its key is
-    ``("percept", percept_key)``) and wired it to every action clip with h0;
-
-and optionally
-
-``after_reward(agent, reward)``
-    called at the end of every ``agent.observe(...)`` that learned, after the learning
-    step (and after the glow reset when the episode ended).
-
-Pass the rule as ``PSAgent(..., growth=rule)``; give each agent its own rule object. A
-rule changes ``agent.ecm`` through the ECM's own methods (``add_hidden``, ``connect``,
-``add_edge``, ``remove_clip``), so its lazy bookkeeping stays right and new edges start
-at h0; ``agent.actions`` lists the actions and :func:`ps_graph.action_clip` gives their
-clips. Deliberation walks over whatever layers a rule builds (``ECM.walk``) and every
-traversed edge glows, so hidden clips learn like any other. A rule should check its input
-before it changes anything: when ``on_percept`` raises, the agent removes the new percept
-clip again and re-raises, so a refused percept leaves the agent as it was.
-
-A complete small rule, grouping percepts by their first feature:
-
->>> import ps_graph
->>> class FirstFeature:
-...     '''percept (f, ...) -> hidden clip ("hidden", ("first", f)) -> every action.'''
-...     def on_percept(self, agent, clip):
-...         feature = clip[1][0]
-...         hidden = ("hidden", ("first", feature))
-...         if hidden not in agent.ecm:
-...             agent.ecm.add_hidden(hidden, layer=1, label=f"first = {feature}")
-...             agent.ecm.connect(hidden, [ps_graph.action_clip(a) for a in agent.actions])
-...         agent.ecm.connect(clip, [hidden])
->>> agent = ps_graph.PSAgent(2, growth=FirstFeature(), seed=0)
->>> clip = agent.percept((1, 7))
->>> agent.ecm.out_h(clip)
-{('action', 0): 1.0, ('action', 1): 1.0, ('hidden', ('first', 1)): 1.0}
->>> agent.ecm.action_probabilities(clip)
-{('action', 0): 0.5, ('action', 1): 0.5}
-
-Generalization
---------------
-:class:`Generalization` is the first rule written against the protocol (Melnikov,
-Makmal, Dunjko & Briegel, "Projective simulation with generalization", Sci. Rep. 2017).
-Percepts are tuples of categorical features. When a new percept arrives, every pattern
+:class:`Generalization` is the first rule written against the protocol of
+:mod:`ps_graph.growth` ("Projective simulation with generalization"). Percepts are tuples of categorical features. When a new percept arrives, every pattern
 in which it agrees with some stored percept exactly (the agreeing components kept, the
 differing ones replaced by the wildcard ``#``) becomes a wildcard hidden clip, unless it
 exists. Wildcard clips are keyed ``("hidden", pattern)`` with the wildcard marker
@@ -58,6 +13,7 @@ starting at h0: each percept to the actions and to every wildcard clip that matc
 each wildcard clip to every more general wildcard clip that matches it and to the
 actions. The layers therefore form a DAG and every walk reaches an action.
 
+>>> import ps_graph
 >>> rule = Generalization()
 >>> agent = ps_graph.PSAgent(2, growth=rule, seed=0)
 >>> for key in [(0, 0), (0, 1), (1, 1)]:
@@ -66,40 +22,41 @@ actions. The layers therefore form a DAG and every walk reaches an action.
 ['(0, #)', '(#, 1)']
 >>> agent.ecm.out_h(("percept", (0, 1)))
 {('action', 0): 1.0, ('action', 1): 1.0, ('hidden', (0, None)): 1.0, ('hidden', (None, 1)): 1.0}
+
+An unseen percept is judged through the clips it would join (:meth:`Generalization.preview`),
+without creating it. With (0, #) -> action 1 at h = 3, the unseen (0, 5) would hop to
+action 0, action 1 or (0, #) with 1/3 each: P(action 1) = 1/3 + 1/3 * 3/4 = 7/12.
+
+>>> agent.ecm.add_edge(("hidden", (0, None)), ("action", 1), h=3.0)
+>>> {a: round(p, 4) for a, p in agent.action_probabilities((0, 5)).items()}
+{0: 0.4167, 1: 0.5833}
+>>> agent.act((0, 5), explore=False), ("percept", (0, 5)) in agent.ecm
+(1, False)
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
-from ._validate import check_int, check_real
-from .agent import action_clip
-from .errors import ConfigError, PSGraphError
-from .keys import decode_key, encode_key
+from .._validate import check_int, check_real
+from ..agent import action_clip
+from ..errors import ConfigError, PSGraphError
+from ..keys import decode_key, encode_key
 
 if TYPE_CHECKING:
-    from .agent import PSAgent
+    from ..agent import PSAgent
 
-__all__ = ["GrowthRule", "Generalization", "WILDCARD", "MAX_FEATURES", "wildcard_clip", "wildcard_label"]
+__all__ = ["Generalization", "WILDCARD", "MAX_FEATURES", "wildcard_clip", "wildcard_label"]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("ps_graph.growth")
 
 #: The wildcard marker in a generalization pattern: ``(2, None)`` reads "(2, #)".
 WILDCARD = None
 #: Most features a percept may have under :class:`Generalization` (its bookkeeping costs
 #: 2**features dictionary entries per stored percept).
 MAX_FEATURES = 12
-
-
-@runtime_checkable
-class GrowthRule(Protocol):
-    """What ``PSAgent(growth=...)`` takes: ``on_percept`` (required) and, optionally, an
-    ``after_reward(agent, reward)`` method (see the module docstring)."""
-
-    def on_percept(self, agent: PSAgent, clip: Hashable) -> None:
-        """Called right after the new percept clip ``clip`` was created and wired to the actions."""
 
 
 def wildcard_clip(pattern: tuple) -> tuple[str, tuple]:
@@ -236,9 +193,73 @@ class Generalization:
         """
         self._bind(agent)
         key = self._check_percept(clip)
-        ecm, d = agent.ecm, len(key)
         if self._features is None:
-            self._set_features(d)
+            self._set_features(len(key))
+        new, calls, capped = self._plan(agent, clip, key)
+        if capped:
+            self._warn_cap()
+        ecm = agent.ecm
+        for wild, mask in new:
+            ecm.add_hidden(wild, layer=len(key) - mask.bit_count(), label=wildcard_label(wild[1]))
+            self._register_wildcard(wild, mask)
+        for source, targets in calls:
+            ecm.connect(source, targets)
+        self._percepts.append(key)
+        for mask, pos in self._masks:
+            self._by_projection.setdefault((mask, _project(key, pos)), []).append(clip)
+
+    def preview(self, agent: PSAgent, clip: Hashable) -> dict[Hashable, list[Hashable]]:
+        """The edges :meth:`on_percept` would add for the unseen percept ``clip``, changing nothing.
+
+        Returns ``{source: [target, ...]}``, every edge at h0, each source's targets in the
+        order ``on_percept`` would connect them: ``clip`` -> every wildcard clip that would
+        match it; each wildcard clip ``on_percept`` would create (not yet in
+        ``agent.ecm``) -> the actions, then the more general wildcard clips that would
+        match it; and each existing clip that would gain edges (a stored percept or a more
+        specific wildcard clip) -> the new clips. The would-be clips are included: finding
+        the patterns only reads the counts, so this is exactly what ``on_percept`` would
+        do next, cap included. ``clip``'s edges to the actions, which the agent adds
+        itself, are not listed. Bad percepts raise as :meth:`on_percept` would.
+
+        >>> import ps_graph
+        >>> rule = Generalization()
+        >>> agent = ps_graph.PSAgent(2, growth=rule, seed=0)
+        >>> for key in [(0, 0), (1, 1)]:
+        ...     _ = agent.percept(key)
+        >>> for source, targets in rule.preview(agent, ("percept", (0, 1))).items():
+        ...     print(source, "->", targets)
+        ('hidden', (0, None)) -> [('action', 0), ('action', 1)]
+        ('hidden', (None, 1)) -> [('action', 0), ('action', 1)]
+        ('percept', (0, 0)) -> [('hidden', (0, None))]
+        ('percept', (1, 1)) -> [('hidden', (None, 1))]
+        ('percept', (0, 1)) -> [('hidden', (0, None)), ('hidden', (None, 1))]
+        >>> rule.wildcards, len(agent.ecm)  # nothing changed
+        ([], 4)
+        """
+        if self._owner is not None and self._owner is not agent:
+            self._bind(agent)  # raises: the rule grows another agent
+        key = self._check_percept(clip)
+        if clip in agent.ecm:
+            raise ConfigError(
+                f"preview() is for percepts the agent has not seen; {clip!r} is already in its ECM "
+                "(read agent.ecm.action_probabilities(clip) or agent.ecm.out_h(clip) instead)."
+            )
+        edges: dict[Hashable, dict[Hashable, None]] = {}  # ordered sets: a call may repeat an edge
+        if self._features is not None:  # before the first percept there is nothing to agree with
+            for source, targets in self._plan(agent, clip, key)[1]:
+                if targets:
+                    edges.setdefault(source, {}).update(dict.fromkeys(targets))
+        return {source: list(targets) for source, targets in edges.items()}
+
+    def _plan(self, agent: PSAgent, clip: Hashable, key: tuple) -> tuple[list, list, bool]:
+        """What :meth:`on_percept` does for the new percept ``clip`` (key ``key``), read only.
+
+        Returns the wildcard clips to create as ``(clip, mask)``, most specific first; the
+        ``ECM.connect(source, targets)`` calls, in order, that wire them and ``clip`` once
+        they exist (an edge may come twice: connect adds it once); and whether the cap held
+        some back. Needs the feature count set.
+        """
+        ecm, d = agent.ecm, len(key)
         full = (1 << d) - 1
         exact = [len(self._by_projection.get((mask, _project(key, pos)), ())) for mask, pos in self._masks]
         for i in range(d):  # Moebius transform over supersets: N(T) -> E(S)
@@ -247,6 +268,7 @@ class Generalization:
                 if not mask & bit:
                     exact[mask] -= exact[mask | bit]
         new: list[tuple[Hashable, int]] = []
+        capped = False
         for mask in self._order:
             if mask == full or exact[mask] <= 0 or (mask == 0 and not self.all_wildcard):
                 continue
@@ -254,7 +276,7 @@ class Generalization:
             if wild in self._wildcards:
                 continue
             if len(self._wildcards) + len(new) >= self.max_hidden:
-                self._warn_cap()
+                capped = True
                 continue
             if wild in ecm:
                 raise PSGraphError(
@@ -262,24 +284,20 @@ class Generalization:
                     "give each agent its own rule and let the rule alone create ('hidden', pattern) clips."
                 )
             new.append((wild, mask))
+        created = dict(new)
         actions = [action_clip(a) for a in agent.actions]
-        for wild, mask in new:
-            ecm.add_hidden(wild, layer=d - mask.bit_count(), label=wildcard_label(wild[1]))
-            ecm.connect(wild, actions)
-            self._register_wildcard(wild, mask)
+        calls: list[tuple[Hashable, list[Hashable]]] = [(wild, actions) for wild, _ in new]
         for wild, mask in new:
             values = _project(key, self._masks[mask][1])
             for percept in self._by_projection.get((mask, values), ()):  # stored percepts that match
-                ecm.connect(percept, [wild])
-            for specific in self._wild_by_projection[mask, values]:  # more specific wildcard clips that match
-                if specific != wild:
-                    ecm.connect(specific, [wild])
-            for general in self._matching_wildcards(key, mask, proper=True):
-                ecm.connect(wild, [general])
-        ecm.connect(clip, self._matching_wildcards(key, full, proper=True))
-        self._percepts.append(key)
-        for mask, pos in self._masks:
-            self._by_projection.setdefault((mask, _project(key, pos)), []).append(clip)
+                calls.append((percept, [wild]))
+            # more specific wildcard clips that match: the existing ones, then the new ones
+            specifics = [*self._wild_by_projection.get((mask, values), ()),
+                         *(other for other, sub in new if sub & mask == mask)]
+            calls += [(specific, [wild]) for specific in specifics if specific != wild]
+            calls += [(wild, [general]) for general in self._matching_wildcards(key, mask, True, created)]
+        calls.append((clip, self._matching_wildcards(key, full, True, created)))
+        return new, calls, capped
 
     def after_reward(self, agent: PSAgent, reward: float) -> None:
         """Count the learning step; prune every ``prune_every`` steps when ``prune_below`` is set."""
@@ -359,15 +377,15 @@ class Generalization:
     def _wildcard_of(self, key: tuple, mask: int) -> tuple[str, tuple]:
         return ("hidden", tuple(v if mask >> i & 1 else WILDCARD for i, v in enumerate(key)))
 
-    def _matching_wildcards(self, key: tuple, mask: int, proper: bool) -> list[Hashable]:
-        """The existing wildcard clips that match ``key`` restricted to ``mask``: one per
-        sub-mask (proper sub-masks only when ``proper``), most specific first."""
+    def _matching_wildcards(self, key: tuple, mask: int, proper: bool, also=()) -> list[Hashable]:
+        """The wildcard clips (existing, or in ``also``) that match ``key`` restricted to
+        ``mask``: one per sub-mask (proper sub-masks only when ``proper``), most specific first."""
         found = []
         for sub in self._order:
             if sub & ~mask or (proper and sub == mask):
                 continue
             wild = self._wildcard_of(key, sub)
-            if wild in self._wildcards:
+            if wild in self._wildcards or wild in also:
                 found.append(wild)
         return found
 
