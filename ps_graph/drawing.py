@@ -52,10 +52,7 @@ def _selected_clips(ecm: ECM, agent: object | None, percepts: object) -> list[Ha
     if percepts is None:
         return ecm.clips()
     starts = start_clips(ecm, agent, percepts)
-    keep = set(starts)
-    structure = ecm._g  # reachability needs only the clips and edges, not fresh values
-    for start in starts:
-        keep |= nx.descendants(structure, start)
+    keep = ecm.reachable(starts)
     return [c for c in ecm.clips() if c in keep]
 
 

@@ -255,6 +255,17 @@ class ECM:
         """The kind of ``clip``: "percept", "action" or "hidden"."""
         return self._node[clip]["kind"]
 
+    def label(self, clip: Hashable) -> str:
+        """The display label of ``clip`` (its ``label`` attribute, else ``str(clip)``)."""
+        return str(self._node[clip].get("label", clip))
+
+    def reachable(self, clips: Iterable[Hashable]) -> set[Hashable]:
+        """``clips`` and every clip a walk from one of them can reach (structure only)."""
+        found = set(clips)
+        for clip in list(found):
+            found |= nx.descendants(self._g, clip)
+        return found
+
     def clips(self, kind: str | None = None) -> list[Hashable]:
         """All clips, or those of one kind, in insertion order."""
         if kind is None:

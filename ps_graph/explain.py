@@ -48,7 +48,7 @@ _TIE = 1e-12  # action probabilities this close to the maximum count as tied (fi
 
 
 def _label(ecm: ECM, clip: Hashable) -> str:
-    return str(ecm._node[clip].get("label", clip))
+    return ecm.label(clip)
 
 
 # ---------------------------------------------------------------------- the math

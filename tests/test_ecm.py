@@ -255,3 +255,15 @@ def test_reward_on_a_row_left_lazy_for_a_while(idle, reward):
     h = max(h - gamma * (h - 1.0) + g * reward, 1e-6)
     assert ecm.h("p0", "a0") == pytest.approx(h, rel=1e-12)
     assert ecm.h("p0", "a1") == pytest.approx(1.0)
+
+
+def test_label_and_reachable_read_the_structure():
+    ecm = ECM()
+    ecm.add_percept("s", label="start"); ecm.add_percept("t")
+    ecm.add_hidden("w"); ecm.add_action("a"); ecm.add_action("b")
+    ecm.connect("s", ["w"]); ecm.connect("w", ["a"]); ecm.connect("t", ["b"])
+    assert ecm.label("s") == "start" and ecm.label("w") == "w"
+    assert ecm.reachable(["s"]) == {"s", "w", "a"}
+    assert ecm.reachable(["s", "t"]) == {"s", "t", "w", "a", "b"}
+    with pytest.raises(KeyError):
+        ecm.label("nope")
