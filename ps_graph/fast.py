@@ -229,6 +229,18 @@ class TwoLayerPS:
         self._next_u = k + 1
         return self._u[k]
 
+    def action_probabilities(self, observation: object) -> dict[int, float]:
+        """Exact probability of each action for ``observation`` (its hopping probabilities),
+        changing nothing; uniform for a percept not seen yet (as :meth:`PSAgent.action_probabilities`).
+
+        >>> agent = TwoLayerPS(2, seed=0)
+        >>> agent.action_probabilities("never seen")
+        {0: 0.5, 1: 0.5}
+        """
+        row = self._find(self.encode(observation))
+        h = self._h0_row if row < 0 else self._row_h(row)
+        return dict(zip(self.actions, rules.hopping_probabilities(list(h), self._policy, self._beta)))
+
     def greedy_action(self, observation: object) -> int:
         """The most probable action (first of ties); unseen percepts give the first action."""
         row = self._find(self.encode(observation))

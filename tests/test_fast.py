@@ -138,3 +138,12 @@ def test_bad_input():
         agent.observe(float("nan"), 0, False, False)
     agent.observe(-100.0, 0, True, False)
     assert min(agent.h_values(0).values()) == pytest.approx(agent.config.h_floor)
+
+
+@pytest.mark.parametrize("params", [dict(), dict(policy="softmax", beta_softmax=2.0, gamma_damping=0.01)])
+def test_action_probabilities_match_the_graph_agents(params):
+    graph, fast = side_by_side(lambda: gym.make("FrozenLake-v1", is_slippery=True), 2_000, eta_glow_damping=0.2,
+                               **params)
+    for obs in (0, 5, 14):
+        assert fast.action_probabilities(obs) == graph.action_probabilities(obs)
+    assert fast.action_probabilities(15) == graph.action_probabilities(15) == {a: 0.25 for a in range(4)}  # never acted on
