@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test quick lint bench clean
 
 install: $(STAMP)
 
@@ -22,8 +22,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/ps-graph demo --out results/demo
 
-test: $(STAMP)
+# CI runs `make test`: lint, format and type checks, then every test (slow learning tests included).
+test: lint
 	$(PY) -m pytest
+
+# The edit loop: stops at the first failure and skips the tests marked slow.
+quick: $(STAMP)
+	$(PY) -m pytest -m "not slow" -x -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet $(FIND_LINKS) -e ".[bench]"

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import ps_graph  # noqa: E402
 from ps_graph.batch import BatchedTwoLayerPS, train_batch  # noqa: E402
-from ps_graph.io import atomic_write_text  # noqa: E402
+from ps_graph.files import atomic_write_text  # noqa: E402
 from ps_graph.tabular import from_id  # noqa: E402
 from tests.textbook import TextbookPS  # noqa: E402
 

@@ -12,15 +12,16 @@ OUT/cartpole_dqn.pt, and prints a deterministic 20-episode evaluation.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import gymnasium as gym
 
 import ps_graph
-from ps_graph.io import save_figure, write_episode_csv
-from ps_graph.plots import plot_learning_curves
+from ps_graph.files import save_figure, write_episode_csv
+from ps_graph.inspection.plots import plot_learning_curves
 from qbaselines import DQNAgent
+
+from _common import steps_command_line, wrote
 
 ZOO = dict(
     learning_rate=2.3e-3, batch_size=64, buffer_size=100_000, learning_starts=1_000, gamma=0.99,
@@ -35,7 +36,7 @@ def run(out: Path, steps: int = 50_000, seed: int = 0, progress: bool = True) ->
     result = ps_graph.train(agent, env, total_steps=steps, seed=seed, progress=progress)
     evaluation = ps_graph.evaluate(agent, gym.make("CartPole-v1"), episodes=20, seed=seed + 10_000)
     out.mkdir(parents=True, exist_ok=True)
-    csv_path = write_episode_csv(out / "cartpole_dqn.csv", {"DQN": [(seed, result)]})
+    csv_path = write_episode_csv(out / "cartpole_dqn.csv", {"DQN": [(seed, result)]}, env="CartPole-v1")
     fig = plot_learning_curves({"DQN": [result]}, window=10, panels=("reward",), title="CartPole-v1: DQN")
     png_path = save_figure(fig, out / "cartpole_dqn.png", dpi=110)
     model_path = agent.save(out / "cartpole_dqn.pt")
@@ -44,16 +45,11 @@ def run(out: Path, steps: int = 50_000, seed: int = 0, progress: bool = True) ->
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("results/cartpole"), help="output folder")
-    parser.add_argument("--steps", type=int, default=50_000, help="training steps")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.steps < 1 or args.seed < 0:
-        parser.error("--steps must be >= 1 and --seed >= 0")
+    args = steps_command_line(__doc__, "results/cartpole", 50_000, argv)
     report = run(args.out, args.steps, args.seed)
-    print(f"deterministic 20-episode evaluation: mean return {report['eval_mean_return']:.1f} "
-          f"({report['steps_per_s']:.0f} training steps/s); wrote {report['csv']}, {report['png']}, {report['model']}")
+    speed = f"{report['steps_per_s']:.0f} training steps/s"
+    print(f"deterministic 20-episode evaluation: mean return {report['eval_mean_return']:.1f} ({speed}); "
+          + wrote(report, "csv", "png", "model"))
 
 
 if __name__ == "__main__":

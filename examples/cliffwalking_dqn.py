@@ -3,7 +3,7 @@
 Settings after ../shared/seeds/blog_dqn_cliffwalking.txt: one hidden layer of 48 units,
 learning rate 1e-3, discount 0.9, target network synced every 10 steps, replay memory of
 1,000 transitions, batches of 32, one-hot states, epsilon decaying linearly to 0. The
-wrapper :class:`ps_graph.wrappers.CliffWalkingBlogReward` ends the episode when the agent
+wrapper :class:`ps_graph.envs.wrappers.CliffWalkingBlogReward` ends the episode when the agent
 steps off the cliff (reward 0) and gives 1 at the goal; episodes are cut at 100 steps.
 After training, the greedy policy is tested on 100 episodes: it must reach the goal
 without falling in all of them.
@@ -14,22 +14,26 @@ Writes OUT/cliffwalking_dqn.png (training success per episode) and OUT/cliffwalk
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 
 import ps_graph
-from ps_graph.io import save_figure, write_episode_csv
-from ps_graph.plots import plot_learning_curves
-from ps_graph.wrappers import CliffWalkingBlogReward
+from ps_graph.files import save_figure, write_episode_csv
+from ps_graph.inspection.plots import plot_learning_curves
+from ps_graph.envs.wrappers import CliffWalkingBlogReward
 from qbaselines import DQNAgent
+
+from _common import steps_command_line, wrote
 
 SETTINGS = dict(
     net_arch=[48], learning_rate=1e-3, gamma=0.9, target_update_interval=10, buffer_size=1_000, batch_size=32,
     learning_starts=200, train_freq=1, gradient_steps=1, exploration_fraction=0.6, exploration_final_eps=0.0,
 )
+
+
+ENV_NAME = "CliffWalking-v1[max_episode_steps=100]+CliffWalkingBlogReward"
 
 
 def make_env() -> gym.Env:
@@ -43,23 +47,17 @@ def run(out: Path, steps: int = 20_000, seed: int = 0) -> dict:
     test = ps_graph.evaluate(agent, make_env(), episodes=100, seed=seed + 1)
     reached = int((test.returns == 1.0).sum())
     out.mkdir(parents=True, exist_ok=True)
-    csv_path = write_episode_csv(out / "cliffwalking_dqn.csv", {"DQN": [(seed, result)]})
+    csv_path = write_episode_csv(out / "cliffwalking_dqn.csv", {"DQN": [(seed, result)]}, env=ENV_NAME)
     fig = plot_learning_curves({"DQN": [result]}, window=20, title="CliffWalking (blog rewards): DQN training")
     png_path = save_figure(fig, out / "cliffwalking_dqn.png", dpi=110)
     return {"csv": csv_path, "png": png_path, "reached_goal": reached, "path_length": float(np.mean(test.lengths))}
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("results/cliffwalking"), help="output folder")
-    parser.add_argument("--steps", type=int, default=20_000, help="training steps")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.steps < 1 or args.seed < 0:
-        parser.error("--steps must be >= 1 and --seed >= 0")
+    args = steps_command_line(__doc__, "results/cliffwalking", 20_000, argv)
     report = run(args.out, args.steps, args.seed)
     print(f"greedy policy reached the goal in {report['reached_goal']} of 100 test episodes "
-          f"(path length {report['path_length']:.0f}); wrote {report['csv']} and {report['png']}")
+          f"(path length {report['path_length']:.0f}); {wrote(report, 'csv', 'png')}")
 
 
 if __name__ == "__main__":

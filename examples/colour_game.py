@@ -50,9 +50,6 @@ the mean over agents).
 
 from __future__ import annotations
 
-import argparse
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
@@ -61,8 +58,9 @@ from tqdm.auto import tqdm
 from ps_graph import PSAgent, action_clip
 from ps_graph.envs import NeverEndingColourGame
 from ps_graph.growth import Generalization
-from ps_graph.io import atomic_write_text, save_figure
-from ps_graph.plots import mean_and_ci
+from ps_graph.inspection.plots import mean_and_ci
+
+from _common import agents_command_line, finish_axes, parse, print_summary, write_outputs
 
 NAME = "colour_game"
 FIELDS = ("setting", "agent", "trial", "value", "ci95", "measure")
@@ -114,20 +112,9 @@ def run(out: Path, agents: int = 100, trials: int = 300, num_directions: int = 2
             mean, half = mean_and_ci(data)
             rows += [("gamma_damping=0, eta_glow_damping=1", name, t, m, h, measure)
                      for t, (m, h) in enumerate(zip(mean, half))]
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path = _write_csv(out / f"{NAME}.csv", rows)
     limits = {name: asymptote(num_directions, g) for name, g in AGENTS.items()}
     fig = plot(exact, limits, num_directions=num_directions)
-    png_path = save_figure(fig, out / f"{NAME}.png", dpi=120)
-    return {"csv": csv_path, "png": png_path, "exact": exact, "rewards": rewards, "asymptote": limits}
-
-
-def _write_csv(path: Path, rows) -> Path:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(FIELDS)
-    writer.writerows((s, a, t, f"{v:.6g}", f"{h:.6g}", m) for s, a, t, v, h, m in rows)
-    return atomic_write_text(path, buf.getvalue())
+    return {**write_outputs(out, NAME, FIELDS, rows, fig), "exact": exact, "rewards": rewards, "asymptote": limits}
 
 
 def plot(exact: dict, limits: dict, *, num_directions: int):
@@ -146,35 +133,24 @@ def plot(exact: dict, limits: dict, *, num_directions: int):
         frac = Fraction(limits[name]).limit_denominator(100)
         ax.axhline(limits[name], color=line.get_color(), linestyle="--", linewidth=1.0,
                    label=f"asymptote {frac} ({'2/(n+1)' if 'generalization' in name else '1/n'})")
-    ax.set_xlabel("trial")
     ax.set_ylabel("success probability (exact, mean over agents)")
     ax.set_ylim(min(limits.values()) - 0.1, max(limits.values()) + 0.08)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize=9)
     ax.set_title(f"Never-ending colour game, n = {num_directions} directions, a new colour every trial\n"
                  "PS gamma_damping = 0, eta_glow_damping = 1, standard policy")
+    finish_axes(ax, "trial", "lower right")
     return fig
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("results/colour_game"), help="output folder")
-    parser.add_argument("--agents", type=int, default=100, help="agents per curve")
-    parser.add_argument("--trials", type=int, default=300, help="trials per agent")
+    parser = agents_command_line(__doc__, "results/colour_game", agents=100, unit="trial", count=300,
+                                 seed_help="first seed; agents use seed, seed+1, ...")
     parser.add_argument("--directions", type=int, default=2, help="arrow directions (= actions)")
-    parser.add_argument("--seed", type=int, default=0, help="first seed; agents use seed, seed+1, ...")
-    args = parser.parse_args(argv)
-    if args.agents < 1 or args.trials < 1 or args.seed < 0:
-        parser.error("--agents and --trials must be >= 1 and --seed >= 0")
-    if args.directions < 2:
-        parser.error("--directions must be >= 2")
+    args = parse(parser, argv, agents=1, trials=1, directions=2)
     report = run(args.out, args.agents, args.trials, args.directions, args.seed)
     last = max(1, args.trials // 10)
-    print(f"{'agent':26s} success probability, last {last} trials (exact) | asymptote")
-    for name, data in report["exact"].items():
-        print(f"{name:26s} {data[:, -last:].mean():.3f}                                 | "
-              f"{report['asymptote'][name]:.3f}")
-    print(f"wrote {report['csv']} and {report['png']}")
+    rows = [f"{name:26s} {data[:, -last:].mean():.3f}                                 | "
+            f"{report['asymptote'][name]:.3f}" for name, data in report["exact"].items()]
+    print_summary(f"{'agent':26s} success probability, last {last} trials (exact) | asymptote", rows, report)
 
 
 if __name__ == "__main__":

@@ -50,9 +50,6 @@ of its 95 % interval).
 
 from __future__ import annotations
 
-import argparse
-import csv
-import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -63,18 +60,20 @@ from tqdm.auto import tqdm
 
 import ps_graph.envs  # noqa: F401  (registers "ps_graph/DynaMaze-v0")
 from ps_graph import BatchedTwoLayerPS, ConfigError, train_batch
-from ps_graph.io import atomic_write_text, save_figure
-from ps_graph.plots import mean_and_ci
+from ps_graph.inspection.plots import mean_and_ci
 from ps_graph.tabular import TabularMDP, VectorMDP, from_env, value_iteration
 from qbaselines import BatchedQLearning
+
+from _common import agents_command_line, finish_axes, parse, print_summary, write_outputs
 
 NAME = "dyna_maze"
 FIELDS = ("setting", "agent", "episode", "value", "ci95", "measure")
 ETAS = (0.02, 0.05, 0.1, 0.2)
 POLICIES = ("standard", "softmax")
 #: Sutton & Barto's Dyna maze example: alpha 0.1, gamma 0.95, epsilon 0.1, Q0 = 0.
-Q_SETTINGS = {"learning_rate": 0.1, "gamma": 0.95, "exploration": "epsilon_greedy", "epsilon_schedule": "constant",
-              "epsilon_initial": 0.1, "epsilon_final": 0.1, "q_init": 0.0}
+Q_SETTINGS = {"learning_rate": 0.1, "gamma": 0.95, "exploration": "epsilon_greedy",
+              "exploration_schedule": "constant", "exploration_initial_eps": 0.1, "exploration_final_eps": 0.1,
+              "q_init": 0.0}
 Q_NAME = "Q-learning (lr 0.1, gamma 0.95, eps 0.1)"
 
 
@@ -161,20 +160,9 @@ def run(out: Path, agents: int = 100, episodes: int = 300, etas: Sequence[float]
         greedy_median[label] = float(np.median(walked))
         kind = "Q-learning" if panel == "both" else "PS"
         rows += [(label, kind, e, m, h, "steps") for e, (m, h) in enumerate(zip(mean, half), start=1)]
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path = _write_csv(out / f"{NAME}.csv", rows)
     fig = plot(steps, bands, panels, best=best, agents=agents, beta_softmax=beta_softmax)
-    png_path = save_figure(fig, out / f"{NAME}.png", dpi=120)
-    return {"csv": csv_path, "png": png_path, "shortest_path": best, "steps": steps, "final_steps": final,
-            "greedy_shortest": greedy, "greedy_median": greedy_median}
-
-
-def _write_csv(path: Path, rows) -> Path:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(FIELDS)
-    writer.writerows((s, a, e, f"{v:.6g}", f"{h:.6g}", m) for s, a, e, v, h, m in rows)
-    return atomic_write_text(path, buf.getvalue())
+    return {**write_outputs(out, NAME, FIELDS, rows, fig), "shortest_path": best, "steps": steps,
+            "final_steps": final, "greedy_shortest": greedy, "greedy_median": greedy_median}
 
 
 def plot(steps: dict, bands: dict, panels: dict, *, best: int, agents: int, beta_softmax: float):
@@ -200,9 +188,7 @@ def plot(steps: dict, bands: dict, panels: dict, *, best: int, agents: int, beta
         ax.set_yticks(ticks, [str(v) for v in ticks])
         ax.set_ylim(best * 0.85, None)
         ax.set_title(titles[policy])
-        ax.set_xlabel("episode")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(loc="upper right", fontsize=9)
+        finish_axes(ax, "episode", "upper right", which="both")
     axes["standard"].set_ylabel("steps per episode (mean over agents)")
     fig.suptitle(f"Dyna maze (Sutton & Barto, 6 x 9): mean over {agents} agents per curve, 95 % band; "
                  "PS gamma_damping = 0")
@@ -210,26 +196,20 @@ def plot(steps: dict, bands: dict, panels: dict, *, best: int, agents: int, beta
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("results/dyna_maze"), help="output folder")
-    parser.add_argument("--agents", type=int, default=100, help="agents per curve")
-    parser.add_argument("--episodes", type=int, default=300, help="episodes per agent")
+    parser = agents_command_line(__doc__, "results/dyna_maze", agents=100, unit="episode", count=300,
+                                 seed_help="root seed of the agents' streams")
     parser.add_argument("--etas", type=float, nargs="+", default=list(ETAS), help="eta_glow_damping values")
     parser.add_argument("--beta", type=float, default=1.0, help="beta_softmax of the softmax policy")
-    parser.add_argument("--seed", type=int, default=0, help="root seed of the agents' streams")
-    args = parser.parse_args(argv)
-    if args.agents < 1 or args.episodes < 1 or args.seed < 0:
-        parser.error("--agents and --episodes must be >= 1 and --seed >= 0")
+    args = parse(parser, argv, agents=1, episodes=1)
     if not all(0.0 < eta <= 1.0 for eta in args.etas):
         parser.error("--etas must lie in (0, 1]")
     if not (args.beta > 0 and math.isfinite(args.beta)):
         parser.error("--beta must be a positive number")
     report = run(args.out, args.agents, args.episodes, args.etas, args.beta, args.seed)
-    print(f"{'agent':42s} steps, last 10 episodes | greedy path: median, shortest ({report['shortest_path']})")
-    for label, value in report["final_steps"].items():
-        print(f"{label:42s} {value:8.1f}               | {report['greedy_median'][label]:6.0f} steps, "
-              f"{report['greedy_shortest'][label]:4.0%} of agents")
-    print(f"wrote {report['csv']} and {report['png']}")
+    rows = [f"{label:42s} {value:8.1f}               | {report['greedy_median'][label]:6.0f} steps, "
+            f"{report['greedy_shortest'][label]:4.0%} of agents" for label, value in report["final_steps"].items()]
+    header = f"{'agent':42s} steps, last 10 episodes | greedy path: median, shortest ({report['shortest_path']})"
+    print_summary(header, rows, report)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ offline) and OUT/ps_policy_map.png (its exact action probabilities on the grid).
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import gymnasium as gym
@@ -24,11 +23,13 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import ps_graph
-from ps_graph.io import save_figure, write_episode_csv
-from ps_graph.drawing import plot_policy_map
-from ps_graph.plots import plot_learning_curves
-from ps_graph.viz import write_html
+from ps_graph.files import save_figure, write_episode_csv
+from ps_graph.inspection.drawing import plot_policy_map
+from ps_graph.inspection.plots import plot_learning_curves
+from ps_graph.inspection.viz import write_html
 from qbaselines import QLearningAgent
+
+from _common import command_line, parse, print_summary
 
 AGENTS = {
     "PS (eta=0.04, gamma=0)": lambda env, seed: ps_graph.PSAgent.for_env(
@@ -51,7 +52,7 @@ def run(out: Path, runs: int = 30, episodes: int = 500, seed: int = 0, progress:
             results[name].append((s, ps_graph.train(agent, env, episodes=episodes, seed=s, max_steps=99)))
             first.setdefault(name, agent)
     out.mkdir(parents=True, exist_ok=True)
-    csv_path = write_episode_csv(out / "frozenlake_ps_vs_q.csv", results)
+    csv_path = write_episode_csv(out / "frozenlake_ps_vs_q.csv", results, env="FrozenLake-v1[is_slippery=false]")
     fig = plot_learning_curves(
         {name: [r for _, r in rs] for name, rs in results.items()},
         title=f"FrozenLake 4x4 (not slippery): mean over {runs} runs, 95 % band",
@@ -68,20 +69,14 @@ def run(out: Path, runs: int = 30, episodes: int = 500, seed: int = 0, progress:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("results/frozenlake"), help="output folder")
+    parser = command_line(__doc__, "results/frozenlake", seed_help="first seed; runs use seed, seed+1, ...")
     parser.add_argument("--runs", type=int, default=30, help="independent runs (seeds) per agent")
     parser.add_argument("--episodes", type=int, default=500, help="episodes per run")
-    parser.add_argument("--seed", type=int, default=0, help="first seed; runs use seed, seed+1, ...")
-    args = parser.parse_args(argv)
-    if args.runs < 1 or args.episodes < 1 or args.seed < 0:
-        parser.error("--runs and --episodes must be >= 1 and --seed >= 0")
+    args = parse(parser, argv, runs=1, episodes=1)
     report = run(args.out, args.runs, args.episodes, args.seed)
-    print(f"{'agent':36s} mean success, last 100 episodes")
-    for name, rate in report["success_last_100"].items():
-        print(f"{name:36s} {rate:.3f}")
-    print(f"wrote {report['csv']}, {report['png']}, {report['agent']}, {report['ecm_html']} "
-          f"and {report['policy_map']}")
+    rows = [f"{name:36s} {rate:.3f}" for name, rate in report["success_last_100"].items()]
+    print_summary(f"{'agent':36s} mean success, last 100 episodes", rows, report,
+                  files=("csv", "png", "agent", "ecm_html", "policy_map"))
 
 
 if __name__ == "__main__":

@@ -52,9 +52,6 @@ value, measure; trial counts from 0 like ``env.trial``; measure is "exact" or "o
 
 from __future__ import annotations
 
-import argparse
-import csv
-import io
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -63,8 +60,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ps_graph import BatchedTwoLayerPS, ConfigError
-from ps_graph.io import atomic_write_text, save_figure
 from ps_graph.tabular import TabularMDP, VectorMDP
+
+from _common import agents_command_line, finish_axes, parse, print_summary, write_outputs
 
 NAME = "invasion_game"
 FIELDS = ("panel", "setting", "agent", "trial", "value", "measure")
@@ -155,21 +153,10 @@ def run(out: Path, agents: int = 1000, trials: int = 500, invert_at: int = 250,
         agent = BatchedTwoLayerPS(num_symbols, num_symbols, agents, gamma_damping=reflection_gamma,
                                   eta_glow_damping=1.0, seed=seed)
         baseline = play(agent, trials, invert_at, num_symbols, seed=seed + 1)[0]
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path = _write_csv(out / f"{NAME}.csv", rows)
     fig = plot(damping, reflection, baseline, agents=agents, invert_at=invert_at, num_symbols=num_symbols,
                reflection_gamma=reflection_gamma)
-    png_path = save_figure(fig, out / f"{NAME}.png", dpi=120)
-    return {"csv": csv_path, "png": png_path, "damping": damping, "reflection": reflection,
+    return {**write_outputs(out, NAME, FIELDS, rows, fig), "damping": damping, "reflection": reflection,
             "reflection_exact_baseline": baseline}
-
-
-def _write_csv(path: Path, rows) -> Path:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(FIELDS)
-    writer.writerows((p, s, a, t, f"{v:.6g}", m) for p, s, a, t, v, m in rows)
-    return atomic_write_text(path, buf.getvalue())
 
 
 def plot(damping: dict, reflection: dict, baseline: np.ndarray, *, agents: int, invert_at: int,
@@ -192,10 +179,8 @@ def plot(damping: dict, reflection: dict, baseline: np.ndarray, *, agents: int, 
         ax.axhline(1.0 / num_symbols, color="grey", linewidth=0.8, alpha=0.6, label=f"chance (1/{num_symbols})")
         ax.text(invert_at - 4, 0.5, "symbols inverted", color="grey", fontsize=9, rotation=90, ha="right",
                 va="center")
-        ax.set_xlabel("trial")
         ax.set_ylim(0.0, 1.02)
-        ax.grid(True, alpha=0.3)
-        ax.legend(loc="lower left", fontsize=9)
+        finish_axes(ax, "trial", "lower left")
     left.set_ylabel("blocking efficiency (P(block))")
     fig.suptitle(f"Invasion game, {num_symbols} symbols, meaning inverted at trial {invert_at}: "
                  f"mean over {agents} PS agents (eta_glow_damping = 1)")
@@ -203,10 +188,8 @@ def plot(damping: dict, reflection: dict, baseline: np.ndarray, *, agents: int, 
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("results/invasion"), help="output folder")
-    parser.add_argument("--agents", type=int, default=1000, help="agents per curve")
-    parser.add_argument("--trials", type=int, default=500, help="trials per agent")
+    parser = agents_command_line(__doc__, "results/invasion", agents=1000, unit="trial", count=500,
+                                 seed_help="root seed of the agents' streams")
     parser.add_argument("--invert-at", type=int, default=250, help="first trial with inverted symbols")
     parser.add_argument("--gammas", type=float, nargs="+", default=list(GAMMAS), help="gamma_damping values")
     parser.add_argument("--reflections", type=int, nargs="+", default=list(REFLECTIONS),
@@ -214,10 +197,7 @@ def main(argv=None) -> None:
     parser.add_argument("--reflection-gamma", type=float, default=REFLECTION_GAMMA,
                         help="gamma_damping of the reflection panel")
     parser.add_argument("--symbols", type=int, default=2, help="symbols (= doors)")
-    parser.add_argument("--seed", type=int, default=0, help="root seed of the agents' streams")
-    args = parser.parse_args(argv)
-    if args.agents < 1 or args.trials < 2 or args.seed < 0 or args.symbols < 2:
-        parser.error("--agents must be >= 1, --trials >= 2, --symbols >= 2 and --seed >= 0")
+    args = parse(parser, argv, agents=1, trials=2, symbols=2)
     if not 0 < args.invert_at < args.trials:
         parser.error(f"--invert-at must lie in 1..{args.trials - 1} (trials before and after the inversion)")
     if not all(0.0 <= g <= 1.0 for g in [*args.gammas, args.reflection_gamma]):
@@ -227,12 +207,11 @@ def main(argv=None) -> None:
     report = run(args.out, args.agents, args.trials, args.invert_at, args.gammas, args.reflections,
                  args.reflection_gamma, args.symbols, args.seed)
     before, end = args.invert_at - 1, args.trials - 1
-    print(f"{'setting':32s} efficiency at trial {before} / trial {end}")
-    for gamma, curve in report["damping"].items():
-        print(f"{'gamma_damping = ' + _label(gamma):32s} {curve[before]:.3f} / {curve[end]:.3f} (exact)")
-    for refl, curve in report["reflection"].items():
-        print(f"{'num_reflections = ' + str(refl):32s} {curve[before]:.3f} / {curve[end]:.3f} (observed)")
-    print(f"wrote {report['csv']} and {report['png']}")
+    rows = [f"{'gamma_damping = ' + _label(gamma):32s} {curve[before]:.3f} / {curve[end]:.3f} (exact)"
+            for gamma, curve in report["damping"].items()]
+    rows += [f"{'num_reflections = ' + str(refl):32s} {curve[before]:.3f} / {curve[end]:.3f} (observed)"
+             for refl, curve in report["reflection"].items()]
+    print_summary(f"{'setting':32s} efficiency at trial {before} / trial {end}", rows, report)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ import numpy as np
 from gymnasium import spaces
 
 from . import rules
-from ._validate import check_int, check_real, check_seed, make_config
+from .checks import check_int, check_real, check_seed, make_config
 from .ecm import ECM
 from .errors import ConfigError, PSGraphError
 from .percepts import action_list, percept_encoder

@@ -23,32 +23,23 @@ Example
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import rules
-from ._validate import check_int, make_config
 from .agent import PSConfig
-from .errors import ConfigError, RewardError
-from .streams import AgentStreams, agent_seeds
+from .checks import check_int, check_rewards, make_config
+from .errors import ConfigError
+from .lockstep import LockstepAgents
+from .store import LazyStore
 from .training import TrainResult
 
 __all__ = ["BatchedTwoLayerPS", "BatchResult", "train_batch", "check_rewards"]
 
 
-def check_rewards(rewards) -> np.ndarray:
-    """Rewards as a float array; NaN or infinite ones raise :class:`RewardError`."""
-    r = np.asarray(rewards, dtype=np.float64)
-    if not np.all(np.isfinite(r)):
-        bad = r[~np.isfinite(r)][0]
-        raise RewardError(f"rewards must be finite numbers; got {bad!r}. Check the environment or reward wrapper.")
-    return r
-
-
-class BatchedTwoLayerPS:
+class BatchedTwoLayerPS(LockstepAgents):
     """K independent 2-layer PS agents over the same S states and A actions, vectorized.
 
     Semantics are TwoLayerPS's (and so the graph core's): glow decays every step and the
@@ -65,52 +56,37 @@ class BatchedTwoLayerPS:
         one int is a root seed from which K independent seeds are derived.
     """
 
-    def __init__(
-        self,
-        num_states: int,
-        num_actions: int,
-        num_agents: int,
-        *,
-        config: PSConfig | None = None,
-        seed: int | Sequence[int] | None = None,
-        **hyperparameters: Any,
-    ) -> None:
+    config: PSConfig
+
+    def _configure(self, config: PSConfig | None, hyperparameters: dict[str, Any]) -> PSConfig:
         if "growth" in hyperparameters:
             raise ConfigError("BatchedTwoLayerPS is the 2-layer fast path and cannot grow hidden clips; "
                               "use PSAgent(..., growth=...).")
-        self.config = cfg = make_config(PSConfig, config, hyperparameters, "PS")
-        s = self.num_states = check_int("num_states", num_states, 1)
-        a = self.num_actions = check_int("num_actions", num_actions, 1)
-        k = self.num_agents = check_int("num_agents", num_agents, 1)
-        self.seeds = agent_seeds(k, seed)
-        self.streams = AgentStreams.from_seeds(self.seeds)
+        return make_config(PSConfig, config, hyperparameters, "PS")
+
+    def _allocate(self) -> None:
+        cfg, k, s, a = self.config, self.num_agents, self.num_states, self.num_actions
+        # the lazy store with one clock per agent: tables are brought forward by its closed forms
+        self._store = store = LazyStore(cfg.gamma_damping, cfg.eta_glow_damping, cfg.h0, cfg.h_floor)
+        store.clock = np.zeros(k, np.int64)
+        store.glow_clock = np.zeros(k, np.int64)
         self._h = np.full((k, s, a), cfg.h0)  # current as of _stamp (per agent and row)
         self._stamp = np.zeros((k, s), np.int64)
-        self._clock = np.zeros(k, np.int64)
-        self._glow = np.zeros((k, s, a))  # current as of _glow_time
+        self._glow = np.zeros((k, s, a))  # current as of _glow_time (dense: every edge of every agent)
         self._glow_time = np.zeros((k, s, a), np.int64)
-        self._glow_clock = np.zeros(k, np.int64)
         self._emotion = np.ones((k, s, a), bool)
-        self._agents = np.arange(k)
-        self._pending_states = np.zeros(k, np.int64)
-        self._pending_actions = np.zeros(k, np.int64)
-
-    @classmethod
-    def for_mdp(cls, mdp, num_agents: int, **kwargs: Any) -> BatchedTwoLayerPS:
-        """K agents for a :class:`~ps_graph.tabular.TabularMDP`."""
-        return cls(mdp.num_states, mdp.num_actions, num_agents, **kwargs)
 
     def _rows(self, states: np.ndarray) -> np.ndarray:
         """Current h-rows (K, A) of each agent's state (computed; storage stays lazy)."""
-        behind = self._clock - self._stamp[self._agents, states]
-        return rules.damp(self._h[self._agents, states], self.config.gamma_damping, self.config.h0, behind[:, None])
+        k = self._agents
+        return self._store.damped(self._h[k, states], self._stamp[k, states][:, None], self._store.clock[:, None])
 
     def act(self, states, active: np.ndarray | None = None, explore: bool = True) -> np.ndarray:
         """One action per agent (an index in 0..A-1); only ``active`` agents glow and draw."""
         cfg, k = self.config, self._agents
         states = np.asarray(states, dtype=np.int64)
         every = active is None  # the common case: every agent acts, no masking needed
-        active = np.ones(self.num_agents, bool) if every else np.asarray(active, bool)
+        active = self.active_mask(active)
         sel = slice(None) if every else active
         h = self._rows(states)
         if not explore:  # most probable action, first of ties; changes nothing
@@ -122,15 +98,15 @@ class BatchedTwoLayerPS:
             if not negative.any():
                 break
             j = np.where(negative, rules.sample_index(weights, self.streams.uniform(negative)), j)
-        self._glow_clock += 1 if every else active
+        glow_clock = self._store.glow_clock
+        glow_clock += 1 if every else active
         ka, sa, ja = k[sel], states[sel], j[sel]
         if cfg.glow == "accumulate":
-            age = self._glow_clock[ka] - self._glow_time[ka, sa, ja]
-            current = rules.decay_glow(self._glow[ka, sa, ja], cfg.eta_glow_damping, age)
+            current = self._store.decayed(self._glow[ka, sa, ja], self._glow_time[ka, sa, ja], glow_clock[ka])
         else:
             current = np.zeros(len(ja))
         self._glow[ka, sa, ja] = rules.glow_after_traversal(current, cfg.glow)
-        self._glow_time[ka, sa, ja] = self._glow_clock[ka]
+        self._glow_time[ka, sa, ja] = glow_clock[ka]
         self._pending_states[sel] = sa
         self._pending_actions[sel] = ja
         return j
@@ -140,16 +116,16 @@ class BatchedTwoLayerPS:
         cfg = self.config
         r = check_rewards(rewards)
         every = active is None
-        active = np.ones(self.num_agents, bool) if every else np.asarray(active, bool)
-        self._clock += 1 if every else active
+        active = self.active_mask(active)
+        store = self._store
+        clock = store.clock
+        clock += 1 if every else active
         rewarded = np.flatnonzero(active & (r != 0.0)) if r.any() else ()
         if len(rewarded):  # bring those agents' tables up to date, then add g R
-            behind = self._clock[rewarded, None] - self._stamp[rewarded]
-            h = rules.damp(self._h[rewarded], cfg.gamma_damping, cfg.h0, behind[..., None])
-            age = self._glow_clock[rewarded, None, None] - self._glow_time[rewarded]
-            g = rules.decay_glow(self._glow[rewarded], cfg.eta_glow_damping, age)
+            h = store.damped(self._h[rewarded], self._stamp[rewarded][..., None], clock[rewarded, None, None])
+            g = store.decayed(self._glow[rewarded], self._glow_time[rewarded], store.glow_clock[rewarded, None, None])
             self._h[rewarded] = rules.floor_h(rules.reward_step(h, g, r[rewarded, None, None]), cfg.h_floor)
-            self._stamp[rewarded] = self._clock[rewarded, None]
+            self._stamp[rewarded] = clock[rewarded, None]
         if cfg.num_reflections:
             ka = self._agents[active]
             self._emotion[ka, self._pending_states[active], self._pending_actions[active]] = r[active] > 0
@@ -159,8 +135,7 @@ class BatchedTwoLayerPS:
 
     def h_values(self) -> np.ndarray:
         """Current h-values of every agent, shape (K, S, A) (a copy)."""
-        behind = self._clock[:, None] - self._stamp
-        return np.array(rules.damp(self._h, self.config.gamma_damping, self.config.h0, behind[..., None]))
+        return np.array(self._store.damped(self._h, self._stamp[..., None], self._store.clock[:, None, None]))
 
     def policy(self) -> np.ndarray:
         """Each agent's hopping probabilities, shape (K, S, A): an exactly evaluable policy

@@ -16,8 +16,11 @@ when each value was last brought up to date:
   a row applies the damping steps it missed in closed form (:func:`ps_graph.rules.damp`),
   and a positive reward is back-dated onto a stored value
   (:func:`ps_graph.rules.backdated_reward_step`) so the other edges stay lazy;
-* only edges that still glow are kept in ``_glowing``, each with its glow and the glow
+* only edges that still glow are kept in the glowing set, each with its glow and the glow
   step at which it was current (:func:`ps_graph.rules.decay_glow` brings it forward).
+
+That bookkeeping is :class:`ps_graph.store.LazyStore`, shared with the fast path and the
+batched agents.
 
 A step therefore costs O(out-edges of the clips walked + edges still glowing) and touches
 little memory, so it does not slow down as the ECM grows. Glow that has decayed to
@@ -41,33 +44,31 @@ True
 
 from __future__ import annotations
 
-import math
-from array import array
 from collections.abc import Hashable, Iterable
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
-from . import _ecm_exact, _ecm_store, rules
-from ._validate import check_choice, check_int, check_real
-from .errors import ConfigError, RewardError, WalkError
+from . import _ecm_exact, _ecm_snapshot, rules
+from .checks import check_choice, check_int, check_real
+from .errors import ConfigError, UnknownClipError, WalkError
+from .store import LazyStore, Row
 
 __all__ = ["ECM", "KINDS"]
 
 KINDS = ("percept", "action", "hidden")
 
 
-class _Row:
+class _Row(Row):
     """The out-edges of one clip: targets, h-values (current at learning step ``stamp``),
     and the clip's visit count. Rows with the same targets share one tuple."""
 
-    __slots__ = ("targets", "h", "stamp", "visits")
+    __slots__ = ("targets", "visits")
 
     def __init__(self, stamp: int) -> None:
+        super().__init__(stamp)
         self.targets: tuple[Hashable, ...] = ()
-        self.h = array("d")
-        self.stamp = stamp
         self.visits = 0
 
 
@@ -121,17 +122,14 @@ class ECM:
             hint="The floor must be positive and not above h0.",
         )
         self.max_hops = check_int("max_hops", max_hops, 1)
-        self._max_backdate = rules.max_backdate_steps(self.gamma_damping)
         self._g = nx.DiGraph()
         self._node = self._g._node
         self._rows: dict[Hashable, _Row] = {}  # clips that can have out-edges
         self._actions: dict[Hashable, int] = {}  # action clip -> visits
         self._index: dict[Hashable, dict[Hashable, int]] = {}  # target positions of long rows
         self._shared_targets: dict[tuple, tuple] = {}  # recent target tuples, for sharing
-        self._clock = 0  # learning steps applied
-        self._glow_clock = 0  # glow decays applied
-        # edge -> [glow, glow step it was current at, source row, position in the row]
-        self._glowing: dict[tuple[Hashable, Hashable], list] = {}
+        # clocks, stamps and the glowing set: edge -> [glow, glow step, source row, position in the row]
+        self._store = LazyStore(self.gamma_damping, self.eta_glow_damping, self.h0, self.h_floor)
         self._action_layer = 1
         self._hidden_layers: dict[int, int] = {}  # layer -> number of hidden clips in it
 
@@ -149,7 +147,7 @@ class ECM:
         if kind == "action":
             self._actions[clip] = 0
         else:
-            self._rows[clip] = _Row(self._clock)
+            self._rows[clip] = _Row(self._store.clock)
 
     def add_percept(self, clip: Hashable, label: str | None = None) -> None:
         """Add a percept clip (layer 0). Adding an existing clip again does nothing."""
@@ -189,7 +187,7 @@ class ECM:
             raise ConfigError(f"self-loop on {source!r}: a clip cannot hop to itself.")
         value = self.h0 if h is None else check_real("h", h, self.h_floor, hint=f"h must be >= h_floor={self.h_floor}.")
         row = self._rows[source]
-        self._sync(row)
+        self._store.sync(row)
         if self._g.has_edge(source, target):
             row.h[self._position(source, row, target)] = value
             return
@@ -214,7 +212,7 @@ class ECM:
         >>> ecm.remove_clip("w"); ecm.out_h("s"), ecm.graph.nodes["a"]["layer"]
         ({'a': 1.0}, 1)
         """
-        _ecm_store.remove_clip(self, clip)
+        _ecm_snapshot.remove_clip(self, clip)
 
     def _share(self, targets: tuple[Hashable, ...]) -> tuple[Hashable, ...]:
         """One tuple object for rows with equal targets (e.g. percepts wired to all actions)."""
@@ -277,52 +275,34 @@ class ECM:
     def num_edges(self) -> int:
         return self._g.number_of_edges()
 
-    def _current_h(self, row: _Row):
-        """``row``'s current h-values, computed; the stored row stays lazy.
-
-        Reading never writes: a value brought forward and stored would round differently
-        from one damped later in a single closed-form step, so looking at an agent would
-        change its future in the last bits.
-        """
-        behind = self._clock - row.stamp
-        if behind and self.gamma_damping:
-            return rules.damp(row.h, self.gamma_damping, self.h0, behind)
-        return row.h
-
-    def _sync(self, row: _Row, to: int | None = None) -> None:
-        """Apply the damping steps that ``row`` missed (closed form)."""
-        to = self._clock if to is None else to
-        steps = to - row.stamp
-        if steps and self.gamma_damping:
-            row.h = array("d", rules.damp(row.h, self.gamma_damping, self.h0, steps))
-        row.stamp = to
-
-    def _current_glow(self, edge: tuple[Hashable, Hashable]) -> float:
-        entry = self._glowing.get(edge)
-        if entry is None:
-            return 0.0
-        return rules.decay_glow(entry[0], self.eta_glow_damping, self._glow_clock - entry[1])
-
     def _row_of(self, source: Hashable, target: Hashable | None = None) -> _Row:
         row = self._rows.get(source)
         if row is None:
             if source in self._actions:
-                row = _Row(self._clock)  # actions have no out-edges
+                row = _Row(self._store.clock)  # actions have no out-edges
             else:
-                raise KeyError(f"clip {source!r} is not in the ECM")
+                raise self._unknown(source)
         if target is not None and not self._g.has_edge(source, target):
-            raise KeyError(f"no edge {source!r} -> {target!r} in the ECM")
+            raise UnknownClipError(
+                f"no edge {source!r} -> {target!r} in the ECM; ECM.out_h({source!r}) lists the edges from {source!r}."
+            )
         return row
+
+    def _unknown(self, clip: Hashable) -> UnknownClipError:
+        return UnknownClipError(
+            f"clip {clip!r} is not in the ECM; ECM.clips() lists the known clips "
+            "(ECM.clips('percept') the percepts)."
+        )
 
     def h(self, source: Hashable, target: Hashable) -> float:
         """The current h-value of an edge."""
         row = self._row_of(source, target)
-        return self._current_h(row)[self._position(source, row, target)]
+        return self._store.current(row)[self._position(source, row, target)]
 
     def glow(self, source: Hashable, target: Hashable) -> float:
         """The current glow of an edge."""
         self._row_of(source, target)
-        return self._current_glow((source, target))
+        return self._store.glow((source, target))
 
     def glowing_edges(self) -> dict[tuple[Hashable, Hashable], float]:
         """Every edge whose current glow is not zero, with that glow (reading only).
@@ -334,20 +314,19 @@ class ECM:
         >>> ecm.excite(["s", "a"]); ecm.decay_glow(); ecm.glowing_edges()
         {('s', 'a'): 0.5}
         """
-        current = {edge: self._current_glow(edge) for edge in self._glowing}
-        return {edge: g for edge, g in current.items() if g}
+        return self._store.glowing_now()
 
     def out_h(self, clip: Hashable) -> dict[Hashable, float]:
         """Current h-values of ``clip``'s out-edges, by target clip."""
         row = self._row_of(clip)
-        return dict(zip(row.targets, self._current_h(row)))
+        return dict(zip(row.targets, self._store.current(row)))
 
     def probabilities(self, clip: Hashable) -> dict[Hashable, float]:
         """Hopping probabilities from ``clip`` to each of its targets."""
         row = self._row_of(clip)
         if not row.targets:
             return {}
-        return dict(zip(row.targets, rules.hopping_probabilities(list(self._current_h(row)), self.policy, self.beta_softmax)))
+        return dict(zip(row.targets, rules.hopping_probabilities(list(self._store.current(row)), self.policy, self.beta_softmax)))
 
     def visits(self, clip: Hashable) -> int:
         """How many committed walks (:meth:`excite`) passed through ``clip``."""
@@ -370,15 +349,15 @@ class ECM:
         succ, node = self._g._succ, self._node
         for clip, row in self._rows.items():
             out = succ[clip]
-            for target, h in zip(row.targets, self._current_h(row)):
+            for target, h in zip(row.targets, self._store.current(row)):
                 data = out[target]
                 data["h"] = h
                 data["glow"] = 0.0
             node[clip]["visits"] = row.visits
         for action, visits in self._actions.items():
             node[action]["visits"] = visits
-        for edge in self._glowing:
-            succ[edge[0]][edge[1]]["glow"] = self._current_glow(edge)
+        for edge in self._store.glowing:
+            succ[edge[0]][edge[1]]["glow"] = self._store.glow(edge)
         return self._g
 
     # ------------------------------------------------------------------ deliberation
@@ -395,8 +374,8 @@ class ECM:
         if row is None:
             if start in actions:
                 raise WalkError(f"walks start at a percept or hidden clip; {start!r} is an action clip.")
-            raise KeyError(f"clip {start!r} is not in the ECM")
-        policy, beta, clock = self.policy, self.beta_softmax, self._clock
+            raise self._unknown(start)
+        policy, beta, clock = self.policy, self.beta_softmax, self._store.clock
         gamma, h0 = self.gamma_damping, self.h0
         path = [start]
         for _ in range(self.max_hops):
@@ -430,11 +409,7 @@ class ECM:
         """Set an edge's current glow (e.g. when rebuilding an ECM from stored values)."""
         row = self._row_of(source, target)
         glow = check_real("glow", glow, 0.0)
-        edge = (source, target)
-        if glow == 0.0:
-            self._glowing.pop(edge, None)
-        else:
-            self._glowing[edge] = [glow, self._glow_clock, row, self._position(source, row, target)]
+        self._store.set_glow((source, target), row, self._position(source, row, target), glow)
 
     def set_visits(self, clip: Hashable, visits: int) -> None:
         """Set a clip's visit count (e.g. when rebuilding an ECM from stored values)."""
@@ -444,57 +419,33 @@ class ECM:
         elif clip in self._rows:
             self._rows[clip].visits = visits
         else:
-            raise KeyError(f"clip {clip!r} is not in the ECM")
+            raise self._unknown(clip)
 
     # ------------------------------------------------------------------ learning
     def decay_glow(self) -> None:
         """One step of glow decay on every edge, ``g <- (1 - eta) g``, in O(1)."""
-        self._glow_clock += 1
+        self._store.decay_glow()
 
     def excite(self, path: list[Hashable]) -> None:
         """Mark a walk: each traversed edge glows, each clip on it gains a visit."""
-        rows, glowing = self._rows, self._glowing
-        now, mode = self._glow_clock, self.glow_mode
+        rows, traverse, mode = self._rows, self._store.traverse, self.glow_mode
         for source, target in zip(path, path[1:]):
             row = rows[source]
             row.visits += 1
-            edge = (source, target)
-            current = self._current_glow(edge) if mode == "accumulate" else 0.0
-            glowing[edge] = [rules.glow_after_traversal(current, mode), now, row, self._position(source, row, target)]
+            traverse((source, target), row, self._position(source, row, target), mode)
         self._actions[path[-1]] += 1
 
     def learn(self, reward: float) -> None:
         """One learning step on every edge: ``h <- h - gamma (h - h0) + g R`` (floored).
 
-        Costs O(1), plus O(edges still glowing) when ``reward != 0``.
+        Costs O(1), plus O(edges still glowing) when ``reward != 0``
+        (:meth:`ps_graph.store.LazyStore.learn`).
         """
-        reward = float(reward)
-        if not math.isfinite(reward):
-            raise RewardError(f"reward must be a finite number; got {reward!r}. Check the environment or reward wrapper.")
-        new_clock = self._clock + 1
-        if reward != 0.0 and self._glowing:
-            eta, now, gamma = self.eta_glow_damping, self._glow_clock, self.gamma_damping
-            floor, max_backdate = self.h_floor, self._max_backdate
-            dead = []
-            for edge, (glow, stamp, row, j) in self._glowing.items():
-                g = rules.decay_glow(glow, eta, now - stamp)
-                if g == 0.0:
-                    dead.append(edge)
-                    continue
-                behind = new_clock - row.stamp
-                if reward > 0.0 and behind <= max_backdate:
-                    # leave the siblings lazy: reward the stored value, back-dated
-                    row.h[j] = rules.backdated_reward_step(row.h[j], g, reward, gamma, behind)
-                else:  # the floor needs the current value
-                    self._sync(row, to=new_clock)
-                    row.h[j] = rules.floor_h(rules.reward_step(row.h[j], g, reward), floor)
-            for edge in dead:
-                del self._glowing[edge]
-        self._clock = new_clock
+        self._store.learn(reward)
 
     def reset_glow(self) -> None:
         """Set every glow to zero (done at every episode start)."""
-        self._glowing.clear()
+        self._store.reset_glow()
 
     # ------------------------------------------------------------------ snapshots
     def snapshot(self) -> dict[str, Any]:
@@ -516,7 +467,7 @@ class ECM:
         >>> ecm.snapshot()["edges"]
         [('s', 'a', 1.0, 0.0)]
         """
-        return _ecm_store.snapshot(self)
+        return _ecm_snapshot.snapshot(self)
 
     @classmethod
     def from_snapshot(cls, snapshot: dict[str, Any], **config: Any) -> ECM:
@@ -535,7 +486,7 @@ class ECM:
         True
         """
         ecm = cls(**config)
-        _ecm_store.restore(ecm, snapshot)
+        _ecm_snapshot.restore(ecm, snapshot)
         return ecm
 
     def __repr__(self) -> str:

@@ -6,11 +6,18 @@ Every error says what was expected, what came, and how to fix it.
 from __future__ import annotations
 
 __all__ = [
-    "PSGraphError",
     "ConfigError",
+    "DamagedRunError",
+    "EnvError",
+    "FileFormatError",
+    "IncompleteRunError",
+    "PSGraphError",
+    "RewardError",
+    "TabularError",
+    "UnknownClipError",
+    "UnsupportedSourceError",
     "UnsupportedSpaceError",
     "WalkError",
-    "RewardError",
 ]
 
 
@@ -36,3 +43,35 @@ class WalkError(PSGraphError, RuntimeError):
 
 class RewardError(PSGraphError, ValueError):
     """A reward that cannot be learned from (NaN or infinite)."""
+
+
+class FileFormatError(ConfigError):
+    """A saved agent file that cannot be loaded: not an agent file, a newer format version, a
+    truncated or hand-edited file. The message names the file and the field (``ecm.clips[3].visits``)."""
+
+
+class EnvError(PSGraphError, ValueError):
+    """An env used out of order (a step without a trial) or given an action it does not have."""
+
+
+class TabularError(PSGraphError, ValueError):
+    """An env, MDP, policy or argument that the tabular tools cannot work with."""
+
+
+class UnknownClipError(PSGraphError, KeyError):
+    """A clip (or edge) that is not in the ECM. A KeyError too, so ``except KeyError`` still works."""
+
+    def __str__(self) -> str:  # KeyError would show the message with quotes around it
+        return str(self.args[0]) if self.args else ""
+
+
+class IncompleteRunError(PSGraphError):
+    """A results folder of one run (see :mod:`ps_graph.experiments`) that does not hold a finished run.
+
+    The message says which file is missing; such a run is redone by the next ``compare``.
+    """
+
+
+class DamagedRunError(IncompleteRunError):
+    """A run folder whose files are there but unreadable: a malformed ``config.json`` or
+    ``episodes.csv``, or a checksum that does not match. Redone by the next ``compare``, with a warning."""

@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 import numpy as np
 from gymnasium import spaces
 
-from ._validate import check_int
+from .checks import check_int
 from .errors import ConfigError, UnsupportedSpaceError
 
 __all__ = ["percept_encoder", "hashable_observation", "discrete_actions", "action_list"]

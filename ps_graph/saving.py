@@ -55,39 +55,39 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from gymnasium import spaces
-
 from . import rules
-from ._saved_schema import (
-    _BIT_GENERATORS,
-    _agree,
-    _bool,
-    _each,
-    _fail,
-    _int,
-    _key,
-    _num,
-    _obj,
-    _plain,
-    _positive,
-    _rng,
-    _show,
-    _space,
-    _space_to_json,
-    _stamp,
-    _str,
-    _table,
-)
 from .agent import PSAgent, PSConfig, action_clip
+from .checks import check_str, fail, show
 from .ecm import ECM, KINDS
 from .errors import ConfigError, PSGraphError
 from .fast import TwoLayerPS
+from .fileformat import (
+    actions_from_json,
+    check_agree,
+    check_entries,
+    check_flag,
+    check_header,
+    check_int64,
+    check_key,
+    check_number,
+    check_object,
+    check_path,
+    check_positive,
+    check_rows,
+    check_stamp,
+    config_from_json,
+    load_file,
+    parse_json,
+    rng_from_json,
+    rng_to_json,
+    space_from_json,
+    space_to_json,
+)
+from .files import atomic_write_text
 from .growth import Generalization
-from .io import atomic_write_text
 from .keys import encode_key
 
-__all__ = ["save", "load", "FORMAT", "VERSION"]
+__all__ = ["FORMAT", "VERSION", "load", "save"]
 
 #: The ``format`` marker of every agent file.
 FORMAT = "ps_graph.agent"
@@ -116,7 +116,7 @@ def save(agent: PSAgent | TwoLayerPS, path: str | os.PathLike) -> Path:
             f"save() writes a PSAgent or a TwoLayerPS; got {type(agent).__name__}. Subclasses and other agents "
             "(Q-learning, DQN) have state this format does not hold."
         )
-    path = _check_path(path)
+    path = check_path(path)
     growth = getattr(agent, "growth", None)
     if growth is not None and type(growth) not in _GROWTH_RULES.values():
         raise ConfigError(
@@ -124,14 +124,7 @@ def save(agent: PSAgent | TwoLayerPS, path: str | os.PathLike) -> Path:
             f"({', '.join(_GROWTH_RULES)}) can be saved, since a file never holds code. Save the ECM alone with "
             "ps_graph.write_node_link_json(agent.ecm, path), or keep your rule's state yourself."
         )
-    if not isinstance(agent.rng, np.random.Generator):
-        raise ConfigError(f"the agent's rng must be a numpy Generator; got {type(agent.rng).__name__}.")
-    bit_generator = type(agent.rng.bit_generator).__name__
-    if bit_generator not in _BIT_GENERATORS:
-        raise ConfigError(
-            f"the agent's rng uses the bit generator {bit_generator}; saving supports {', '.join(_BIT_GENERATORS)}. "
-            "Create the agent with seed=... (PCG64) or rng=numpy.random.Generator(numpy.random.PCG64(seed))."
-        )
+    rng = rng_to_json(agent.rng)
     from . import __version__
 
     doc: dict[str, Any] = {
@@ -141,17 +134,20 @@ def save(agent: PSAgent | TwoLayerPS, path: str | os.PathLike) -> Path:
         "ps_graph_version": __version__,
         "config": agent.config.to_dict(),
         "actions": [int(a) for a in agent.actions],
-        "observation_space": _space_to_json(agent.observation_space),
-        "rng": _plain(agent.rng.bit_generator.state),
+        "observation_space": space_to_json(agent.observation_space),
+        "rng": rng,
     }
     if isinstance(agent, PSAgent):
         doc["ecm"] = _ecm_to_json(agent.ecm.snapshot())
         pending = agent._pending
         doc["state"] = {
-            "emotions": [{"source": encode_key(s), "target": encode_key(t), "positive": bool(v)}
-                         for (s, t), v in agent.emotions.items()],
-            "pending": None if pending is None else {"source": encode_key(pending[0]),
-                                                     "target": encode_key(pending[1])},
+            "emotions": [
+                {"source": encode_key(s), "target": encode_key(t), "positive": bool(v)}
+                for (s, t), v in agent.emotions.items()
+            ],
+            "pending": None
+            if pending is None
+            else {"source": encode_key(pending[0]), "target": encode_key(pending[1])},
         }
         doc["growth"] = None if growth is None else growth.to_json()
     else:
@@ -163,25 +159,24 @@ def save(agent: PSAgent | TwoLayerPS, path: str | os.PathLike) -> Path:
     return atomic_write_text(path, text + "\n")
 
 
-def _check_path(path) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise ConfigError(f"path must be a str or os.PathLike; got {type(path).__name__}.")
-    return Path(path)
-
-
 def _ecm_to_json(snap: dict[str, Any]) -> dict[str, Any]:
     lazy = snap["lazy"]
     return {
-        "clips": [{"key": encode_key(c), "kind": kind, "layer": layer, "label": label, "visits": visits}
-                  for c, kind, layer, label, visits in snap["clips"]],
-        "edges": [{"source": encode_key(s), "target": encode_key(t), "h": h, "glow": g}
-                  for s, t, h, g in snap["edges"]],
+        "clips": [
+            {"key": encode_key(c), "kind": kind, "layer": layer, "label": label, "visits": visits}
+            for c, kind, layer, label, visits in snap["clips"]
+        ],
+        "edges": [
+            {"source": encode_key(s), "target": encode_key(t), "h": h, "glow": g} for s, t, h, g in snap["edges"]
+        ],
         "lazy": {
             "clock": lazy["clock"],
             "glow_clock": lazy["glow_clock"],
             "rows": [{"clip": encode_key(c), "stamp": stamp, "h": h} for c, stamp, h in lazy["rows"]],
-            "glowing": [{"source": encode_key(s), "target": encode_key(t), "glow": g, "stamp": stamp}
-                        for s, t, g, stamp in lazy["glowing"]],
+            "glowing": [
+                {"source": encode_key(s), "target": encode_key(t), "glow": g, "stamp": stamp}
+                for s, t, g, stamp in lazy["glowing"]
+            ],
         },
     }
 
@@ -206,8 +201,9 @@ def load(path: str | os.PathLike) -> PSAgent | TwoLayerPS:
 
     Reads JSON only (never pickle) and checks every field; a file that is not a ps_graph
     agent file, comes from a newer version, is truncated or has been edited into
-    inconsistency raises :class:`~ps_graph.errors.PSGraphError` naming the file and the
-    problem. (A missing file raises the usual ``FileNotFoundError``.)
+    inconsistency raises :class:`~ps_graph.errors.FileFormatError` (a
+    :class:`~ps_graph.errors.PSGraphError`) naming the file and the problem. (A missing file
+    raises the usual ``FileNotFoundError``.)
 
     >>> import pathlib, tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -216,67 +212,27 @@ def load(path: str | os.PathLike) -> PSAgent | TwoLayerPS:
     ...     load(path)
     Traceback (most recent call last):
     ...
-    ps_graph.errors.PSGraphError: cannot load .../not-an-agent.json: format is 'something else', ...
+    ps_graph.errors.FileFormatError: cannot load .../not-an-agent.json: format is 'something else', ...
     """
-    path = _check_path(path)
-    data = path.read_bytes()
-    try:
-        return _from_document(_parse(data))
-    except PSGraphError as err:
-        raise PSGraphError(f"cannot load {path}: {err}") from None
-    except RecursionError:
-        raise PSGraphError(f"cannot load {path}: the JSON is nested too deeply to be a ps_graph agent file.") from None
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, AssertionError) as err:
-        raise PSGraphError(f"cannot load {path}: malformed agent file ({type(err).__name__}: {err}).") from None
-
-
-def _parse(data: bytes):
-    if data[:1] == b"\x80":
-        raise PSGraphError(
-            "this is a Python pickle, not a ps_graph agent file; ps_graph never unpickles (unpickling can run code)."
-        )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PSGraphError("the file is not UTF-8 text, so not a ps_graph agent file (those are JSON).") from None
-    if not text.strip():
-        raise PSGraphError("the file is empty.")
-
-    def reject(constant: str):
-        raise PSGraphError(f"the file holds the non-finite number {constant}; agent files hold finite numbers only.")
-
-    try:
-        return json.loads(text, parse_constant=reject)
-    except json.JSONDecodeError as err:
-        end = text.rstrip()
-        if err.pos >= len(end) or (end.startswith("{") and not end.endswith("}")):  # agent files end with }
-            raise PSGraphError(f"the JSON ends early (line {err.lineno}): the file is truncated.") from None
-        raise PSGraphError(f"not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}).") from None
+    return load_file(path, lambda data: _from_document(parse_json(data)), "agent file")
 
 
 def _from_document(doc):
-    top = _obj(doc, "the file", ("format",))
-    if top["format"] != FORMAT:
-        raise PSGraphError(f"format is {_show(top['format'])}, expected {FORMAT!r}: this is not a ps_graph agent file.")
-    version = _int(_obj(top, "the file", ("version",))["version"], "version", 1)
-    if version > VERSION:
-        raise PSGraphError(
-            f"format version {version} is newer than this ps_graph reads (up to {VERSION}); upgrade ps_graph."
-        )
-    _obj(top, "the file", ("agent", "config", "actions", "observation_space", "rng", "state"))
+    top, version = check_header(doc, FORMAT, VERSION, "a ps_graph agent file", "ps_graph")
+    check_object("the file", top, ("agent", "config", "actions", "observation_space", "rng", "state"))
     name = top["agent"]
     if not isinstance(name, str) or name not in _AGENTS:
-        raise PSGraphError(f"agent is {_show(name)}; expected one of {', '.join(map(repr, _AGENTS))}.")
-    config = _config(top["config"])
-    actions = _actions(top["actions"])
-    space = _space(top["observation_space"], "observation_space")
-    rng = _rng(top["rng"])
+        raise ConfigError(f"agent is {show(name)}; expected one of {', '.join(map(repr, _AGENTS))}.")
+    config = config_from_json(PSConfig, top["config"], "PS")
+    actions = actions_from_json(top["actions"])
+    space = space_from_json("observation_space", top["observation_space"])
+    rng = rng_from_json(top["rng"])
     try:
         agent = _AGENTS[name](actions, space, config=config, rng=rng)
     except PSGraphError as err:
-        raise PSGraphError(f"observation_space: {err}") from None
+        raise ConfigError(f"observation_space: {err}") from None
     if name == "PSAgent":
-        _obj(top, "the file", ("ecm",) + (("growth",) if version >= 2 else ()))
+        check_object("the file", top, ("ecm",) + (("growth",) if version >= 2 else ()))
         _restore_ps_agent(agent, top["ecm"], top["state"])
         _restore_growth(agent, top.get("growth"))
     else:
@@ -285,172 +241,211 @@ def _from_document(doc):
 
 
 # ---------------------------------------------------------------------- sections
-def _config(value) -> PSConfig:
-    fields = set(PSConfig.__dataclass_fields__)
-    given = _obj(value, "config", sorted(fields))
-    unknown = sorted(set(given) - fields)
-    if unknown:
-        raise PSGraphError(f"config has unknown field(s) {', '.join(map(repr, unknown))}.")
-    try:
-        return PSConfig(**given)
-    except PSGraphError as err:
-        raise PSGraphError(f"config: {err}") from None
+class _Clips:
+    """The clips ``ecm.clips`` lists, by key, to check the clips other fields name."""
 
+    def __init__(self) -> None:
+        self.kinds: dict = {}
 
-def _actions(value) -> spaces.Discrete:
-    actions = _each(value, "actions", lambda a, where: _int(a, where, None))
-    if not actions or actions != list(range(actions[0], actions[0] + len(actions))):
-        raise _fail("actions", "consecutive integers (the values of a Discrete space)", value)
-    return spaces.Discrete(len(actions), start=actions[0])
+    def entry(self, where: str, value) -> tuple:
+        """One entry of ``ecm.clips``, as ECM.from_snapshot takes it."""
+        c = check_object(where, value, ("key", "kind", "layer", "label", "visits"))
+        clip = check_key(f"{where}.key", c["key"])
+        if c["kind"] not in KINDS:
+            raise fail(f"{where}.kind", f"one of {', '.join(map(repr, KINDS))}", c["kind"])
+        if clip in self.kinds:
+            raise ConfigError(f"ecm.clips lists the clip {clip!r} twice.")
+        self.kinds[clip] = c["kind"]
+        return (
+            clip,
+            c["kind"],
+            check_int64(f"{where}.layer", c["layer"]),
+            check_str(f"{where}.label", c["label"]),
+            check_int64(f"{where}.visits", c["visits"]),
+        )
+
+    def of(self, where: str, value, kind: str | None = None):
+        """The listed clip (of ``kind``, if given) that ``value`` names."""
+        clip = check_key(where, value)
+        if clip not in self.kinds:
+            raise ConfigError(f"{where} names the clip {show(value)}, which ecm.clips does not list.")
+        if kind is not None and self.kinds[clip] != kind:
+            raise ConfigError(
+                f"{where} names the {self.kinds[clip]} clip {show(value)}; expected a clip of kind {kind!r}."
+            )
+        return clip
+
+    def edge(self, where: str, value, *fields: str) -> tuple:
+        """(source, target) of an object that names an edge by its clips."""
+        e = check_object(where, value, ("source", "target", *fields))
+        return self.of(f"{where}.source", e["source"]), self.of(f"{where}.target", e["target"])
+
+    def percept_action(self, where: str, value, *fields: str) -> tuple:
+        """(percept, action) of an object that names a percept -> action edge (emotions, pending)."""
+        p = check_object(where, value, ("source", "target", *fields))
+        return self.of(f"{where}.source", p["source"], "percept"), self.of(f"{where}.target", p["target"], "action")
 
 
 def _restore_ps_agent(agent: PSAgent, value, state_value) -> None:
-    cfg = agent.config
-    ecm = _obj(value, "ecm", ("clips", "edges"))
-    kinds: dict = {}
+    ecm = check_object("ecm", value, ("clips", "edges"))
+    known = _Clips()
 
-    def clip_entry(c, where: str) -> tuple:
-        c = _obj(c, where, ("key", "kind", "layer", "label", "visits"))
-        clip = _key(c["key"], f"{where}.key")
-        if c["kind"] not in KINDS:
-            raise _fail(f"{where}.kind", f"one of {', '.join(map(repr, KINDS))}", c["kind"])
-        if clip in kinds:
-            raise PSGraphError(f"ecm.clips lists the clip {clip!r} twice.")
-        kinds[clip] = c["kind"]
-        return clip, c["kind"], _int(c["layer"], f"{where}.layer"), _str(c["label"], f"{where}.label"), \
-            _int(c["visits"], f"{where}.visits")
+    def edge_entry(where: str, e) -> tuple:
+        return (
+            *known.edge(where, e, "h", "glow"),
+            check_positive(f"{where}.h", e["h"]),
+            check_number(f"{where}.glow", e["glow"]),
+        )
 
-    def clip_of(v, where: str, kind: str | None = None):
-        clip = _key(v, where)
-        if clip not in kinds:
-            raise PSGraphError(f"{where} names the clip {_show(v)}, which ecm.clips does not list.")
-        if kind is not None and kinds[clip] != kind:
-            raise PSGraphError(f"{where} names the {kinds[clip]} clip {_show(v)}; expected a clip of kind {kind!r}.")
-        return clip
-
-    def edge_entry(e, where: str) -> tuple:
-        e = _obj(e, where, ("source", "target", "h", "glow"))
-        return (clip_of(e["source"], f"{where}.source"), clip_of(e["target"], f"{where}.target"),
-                _positive(e["h"], f"{where}.h"), _num(e["glow"], f"{where}.glow"))
-
-    def pair(p, where: str, *fields: str) -> tuple:
-        p = _obj(p, where, ("source", "target", *fields))
-        return clip_of(p["source"], f"{where}.source", "percept"), clip_of(p["target"], f"{where}.target", "action")
-
-    clips = _each(ecm["clips"], "ecm.clips", clip_entry)
-    edges = _each(ecm["edges"], "ecm.edges", edge_entry)
+    clips = check_entries("ecm.clips", ecm["clips"], known.entry)
+    edges = check_entries("ecm.edges", ecm["edges"], edge_entry)
     lazy = ecm.get("lazy")
     if lazy is not None:
-        lazy = _obj(lazy, "ecm.lazy", ("clock", "glow_clock", "rows", "glowing"))
-        clock, glow_clock = _int(lazy["clock"], "ecm.lazy.clock"), _int(lazy["glow_clock"], "ecm.lazy.glow_clock")
-        out: dict = {}
-        for edge in edges:
-            out.setdefault(edge[0], []).append(edge[2])
-        glow_now = {(s, t): g for s, t, _, g in edges}
-
-        def row_entry(r, where: str) -> tuple:
-            r = _obj(r, where, ("clip", "stamp", "h"))
-            clip, stamp = clip_of(r["clip"], f"{where}.clip"), _stamp(r["stamp"], f"{where}.stamp", clock)
-            current = out.get(clip, [])
-            stored = _each(r["h"], f"{where}.h", _positive, len(current))
-            for j, (now, h) in enumerate(zip(rules.damp(stored, cfg.gamma_damping, cfg.h0, clock - stamp), current)):
-                _agree(f"{where}.h[{j}]", now, h, "h")
-            return clip, stamp, stored
-
-        def glow_entry(g, where: str) -> tuple:
-            g = _obj(g, where, ("source", "target", "glow", "stamp"))
-            s, t = clip_of(g["source"], f"{where}.source"), clip_of(g["target"], f"{where}.target")
-            glow, stamp = _positive(g["glow"], f"{where}.glow"), _stamp(g["stamp"], f"{where}.stamp", glow_clock)
-            now = rules.decay_glow(glow, cfg.eta_glow_damping, glow_clock - stamp)
-            _agree(where, now, glow_now.get((s, t), 0.0), "glow")
-            return s, t, glow, stamp
-
-        lazy = {"clock": clock, "glow_clock": glow_clock, "rows": _each(lazy["rows"], "ecm.lazy.rows", row_entry),
-                "glowing": _each(lazy["glowing"], "ecm.lazy.glowing", glow_entry)}
+        lazy = _ecm_lazy(agent.config, lazy, edges, known)
     try:
-        agent.ecm = ECM.from_snapshot({"clips": clips, "edges": edges, "lazy": lazy}, **cfg.ecm_kwargs())
+        agent.ecm = ECM.from_snapshot({"clips": clips, "edges": edges, "lazy": lazy}, **agent.config.ecm_kwargs())
     except PSGraphError as err:
-        raise PSGraphError(f"ecm: {err}") from None
+        raise ConfigError(f"ecm: {err}") from None
     expected = {action_clip(a) for a in agent.actions}
-    listed = {clip for clip, kind in kinds.items() if kind == "action"}
+    listed = {clip for clip, kind in known.kinds.items() if kind == "action"}
     if listed != expected:
-        raise PSGraphError(
+        raise ConfigError(
             f"the action clips in ecm.clips do not match actions: missing {sorted(expected - listed)}, "
             f"extra {sorted(listed - expected, key=repr)}."
         )
-    state = _obj(state_value, "state", ("emotions", "pending"))
-    emotions = _each(state["emotions"], "state.emotions",
-                     lambda e, w: (pair(e, w, "positive"), _bool(e["positive"], f"{w}.positive")))
+    state = check_object("state", state_value, ("emotions", "pending"))
+    emotions = check_entries(
+        "state.emotions",
+        state["emotions"],
+        lambda w, e: (known.percept_action(w, e, "positive"), check_flag(f"{w}.positive", e["positive"])),
+    )
     pending = state["pending"]
     agent.emotions = dict(emotions)
-    agent._pending = None if pending is None else pair(pending, "state.pending")  # PSAgent has no setter for it
+    agent._pending = None if pending is None else known.percept_action("state.pending", pending)  # no setter
+
+
+def _ecm_lazy(cfg: PSConfig, value, edges: list[tuple], known: _Clips) -> dict[str, Any]:
+    """``ecm.lazy``, checked against the current values in ``edges``."""
+    lazy = check_object("ecm.lazy", value, ("clock", "glow_clock", "rows", "glowing"))
+    clock, glow_clock = (
+        check_int64("ecm.lazy.clock", lazy["clock"]),
+        check_int64("ecm.lazy.glow_clock", lazy["glow_clock"]),
+    )
+    out: dict = {}
+    for edge in edges:
+        out.setdefault(edge[0], []).append(edge[2])
+    glow_now = {(s, t): g for s, t, _, g in edges}
+
+    def row_entry(where: str, r) -> tuple:
+        r = check_object(where, r, ("clip", "stamp", "h"))
+        clip, stamp = known.of(f"{where}.clip", r["clip"]), check_stamp(f"{where}.stamp", r["stamp"], clock)
+        current = out.get(clip, [])
+        stored = check_entries(f"{where}.h", r["h"], check_positive, len(current))
+        for j, (now, h) in enumerate(zip(rules.damp(stored, cfg.gamma_damping, cfg.h0, clock - stamp), current)):
+            check_agree(f"{where}.h[{j}]", now, h, "h")
+        return clip, stamp, stored
+
+    def glow_entry(where: str, g) -> tuple:
+        s, t = known.edge(where, g, "glow", "stamp")
+        glow, stamp = check_positive(f"{where}.glow", g["glow"]), check_stamp(f"{where}.stamp", g["stamp"], glow_clock)
+        check_agree(
+            where, rules.decay_glow(glow, cfg.eta_glow_damping, glow_clock - stamp), glow_now.get((s, t), 0.0), "glow"
+        )
+        return s, t, glow, stamp
+
+    return {
+        "clock": clock,
+        "glow_clock": glow_clock,
+        "rows": check_entries("ecm.lazy.rows", lazy["rows"], row_entry),
+        "glowing": check_entries("ecm.lazy.glowing", lazy["glowing"], glow_entry),
+    }
 
 
 def _restore_growth(agent: PSAgent, value) -> None:
     if value is None:
         return
-    rule = _obj(value, "growth", ("rule",))["rule"]
+    rule = check_object("growth", value, ("rule",))["rule"]
     if not isinstance(rule, str) or rule not in _GROWTH_RULES:
-        raise _fail("growth.rule", f"one of {', '.join(map(repr, _GROWTH_RULES))}", rule)
+        raise fail("growth.rule", f"one of {', '.join(map(repr, _GROWTH_RULES))}", rule)
     try:
         _GROWTH_RULES[rule].from_json(value, agent)
     except PSGraphError as err:
         message = str(err)
-        raise PSGraphError(message if message.startswith("growth") else f"growth: {message}") from None
+        raise ConfigError(message if message.startswith("growth") else f"growth: {message}") from None
 
 
 def _restore_two_layer(agent: TwoLayerPS, value) -> None:
     cfg, a = agent.config, len(agent.actions)
-    fields = ("percept_keys", "h", "visits", "action_visits", "emotions", "glowing", "pending", "uniforms",
-              "next_uniform")
-    state = _obj(value, "state", fields)
-    keys = _each(state["percept_keys"], "state.percept_keys", _key)
+    fields = (
+        "percept_keys",
+        "h",
+        "visits",
+        "action_visits",
+        "emotions",
+        "glowing",
+        "pending",
+        "uniforms",
+        "next_uniform",
+    )
+    state = check_object("state", value, fields)
+    keys = check_entries("state.percept_keys", state["percept_keys"], check_key)
     n = len(keys)
-    h = _table(state["h"], "state.h", n, a, _positive)
+    h = check_rows("state.h", state["h"], n, a, check_positive)
 
-    def cell(g, where: str, *fields: str) -> tuple:
-        g = _obj(g, where, ("row", "column", *fields))
-        i, j = _int(g["row"], f"{where}.row"), _int(g["column"], f"{where}.column")
+    def cell(where: str, g, *fields: str) -> tuple:
+        g = check_object(where, g, ("row", "column", *fields))
+        i, j = check_int64(f"{where}.row", g["row"]), check_int64(f"{where}.column", g["column"])
         if i >= n or j >= a:
-            raise PSGraphError(f"{where} names row {i}, column {j}, outside the {n} x {a} table of percepts x actions.")
+            raise ConfigError(f"{where} names row {i}, column {j}, outside the {n} x {a} table of percepts x actions.")
         return (i, j, *(g[f] for f in fields))
 
-    glowing = _each(state["glowing"], "state.glowing",
-                    lambda g, w: (*cell(g, w, "glow")[:2], _num(g["glow"], f"{w}.glow")))
+    glowing = check_entries(
+        "state.glowing", state["glowing"], lambda w, g: (*cell(w, g, "glow")[:2], check_number(f"{w}.glow", g["glow"]))
+    )
     pending = state["pending"]
-    snap = {
+    snap: dict[str, Any] = {
         "percept_keys": keys,
         "h": h,
-        "visits": _each(state["visits"], "state.visits", _int, n),
-        "action_visits": _each(state["action_visits"], "state.action_visits", _int, a),
-        "emotions": _table(state["emotions"], "state.emotions", n, a, _bool),
+        "visits": check_entries("state.visits", state["visits"], check_int64, n),
+        "action_visits": check_entries("state.action_visits", state["action_visits"], check_int64, a),
+        "emotions": check_rows("state.emotions", state["emotions"], n, a, check_flag),
         "glowing": glowing,
-        "pending": None if pending is None else cell(pending, "state.pending"),
-        "uniforms": _each(state["uniforms"], "state.uniforms", lambda u, w: _num(u, w, below=1.0)),
-        "next_uniform": _int(state["next_uniform"], "state.next_uniform"),
+        "pending": None if pending is None else cell("state.pending", pending),
+        "uniforms": check_entries("state.uniforms", state["uniforms"], lambda w, u: check_number(w, u, below=1.0)),
+        "next_uniform": check_int64("state.next_uniform", state["next_uniform"]),
         "lazy": None,
     }
     lazy = state.get("lazy")
     if lazy is not None:
-        lazy = _obj(lazy, "state.lazy", ("clock", "glow_clock", "stamps", "h", "glowing"))
-        clock, glow_clock = _int(lazy["clock"], "state.lazy.clock"), _int(lazy["glow_clock"], "state.lazy.glow_clock")
-        stamps = _each(lazy["stamps"], "state.lazy.stamps", lambda s, w: _stamp(s, w, clock), n)
-        stored = _table(lazy["h"], "state.lazy.h", n, a, _positive)
+        lazy = check_object("state.lazy", lazy, ("clock", "glow_clock", "stamps", "h", "glowing"))
+        clock = check_int64("state.lazy.clock", lazy["clock"])
+        glow_clock = check_int64("state.lazy.glow_clock", lazy["glow_clock"])
+        stamps = check_entries("state.lazy.stamps", lazy["stamps"], lambda w, s: check_stamp(w, s, clock), n)
+        stored = check_rows("state.lazy.h", lazy["h"], n, a, check_positive)
         for i, (row, stamp) in enumerate(zip(stored, stamps)):
             for j, now in enumerate(rules.damp(row, cfg.gamma_damping, cfg.h0, clock - stamp)):
-                _agree(f"state.lazy.h[{i}][{j}]", now, h[i][j], "h")
+                check_agree(f"state.lazy.h[{i}][{j}]", now, h[i][j], "h")
         glow_now = {(i, j): g for i, j, g in glowing}
 
-        def glow_entry(g, where: str) -> tuple:
-            i, j, glow, stamp = cell(g, where, "glow", "stamp")
-            glow, stamp = _positive(glow, f"{where}.glow"), _stamp(stamp, f"{where}.stamp", glow_clock)
-            now = rules.decay_glow(glow, cfg.eta_glow_damping, glow_clock - stamp)
-            _agree(where, now, glow_now.get((i, j), 0.0), "glow")
+        def glow_entry(where: str, g) -> tuple:
+            i, j, glow, stamp = cell(where, g, "glow", "stamp")
+            glow, stamp = check_positive(f"{where}.glow", glow), check_stamp(f"{where}.stamp", stamp, glow_clock)
+            check_agree(
+                where,
+                rules.decay_glow(glow, cfg.eta_glow_damping, glow_clock - stamp),
+                glow_now.get((i, j), 0.0),
+                "glow",
+            )
             return i, j, glow, stamp
 
-        snap["lazy"] = {"clock": clock, "glow_clock": glow_clock, "stamps": stamps, "h": stored,
-                        "glowing": _each(lazy["glowing"], "state.lazy.glowing", glow_entry)}
+        snap["lazy"] = {
+            "clock": clock,
+            "glow_clock": glow_clock,
+            "stamps": stamps,
+            "h": stored,
+            "glowing": check_entries("state.lazy.glowing", lazy["glowing"], glow_entry),
+        }
     try:
         agent.restore(snap)
     except PSGraphError as err:
-        raise PSGraphError(f"state: {err}") from None
+        raise ConfigError(f"state: {err}") from None

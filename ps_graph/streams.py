@@ -1,4 +1,4 @@
-"""One random stream per agent for batched agents, drawn ahead in blocks.
+"""Seeds derived from one root seed, and one random stream per agent for batched agents.
 
 Batched agents keep K independent numpy Generators, one per agent, so agent k of a batch
 consumes exactly the uniforms a single agent with the same seed would: the values of
@@ -16,22 +16,50 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._validate import check_int, check_seed
+from .checks import check_int, check_seed
+from .errors import ConfigError
 
-__all__ = ["AgentStreams", "agent_seeds"]
+__all__ = ["AgentStreams", "agent_seeds", "spawn_seeds"]
+
+SEED_BITS = (32, 63)
+
+
+def spawn_seeds(root: int | None, count: int, *, bits: int = 32) -> list[int]:
+    """Integer seeds of children ``0 .. count-1`` of ``numpy.random.SeedSequence(root)``.
+
+    The one seed derivation of the package. Child ``i``'s seed depends only on ``root`` and
+    ``i`` (asking for more children later keeps the first ones) and is read from the child's
+    first 64-bit state word: its low 32 bits (``bits=32``: run seeds of
+    :func:`ps_graph.experiments.derive_seeds`, the agent seed of a run), or the word shifted
+    right by one (``bits=63``: per-agent seeds of batched agents, :func:`agent_seeds`).
+    ``root=None`` draws fresh entropy from the operating system (not reproducible).
+
+    >>> spawn_seeds(5, 3)[:2] == spawn_seeds(5, 2)
+    True
+    >>> word = int(np.random.SeedSequence(5).spawn(1)[0].generate_state(1, np.uint64)[0])
+    >>> spawn_seeds(5, 1) == [word & 0xFFFFFFFF] and spawn_seeds(5, 1, bits=63) == [word >> 1]
+    True
+    """
+    root = check_seed("seed", root)
+    count = check_int("count", count, 1)
+    if bits not in SEED_BITS:
+        raise ConfigError(f"bits must be 32 (run seeds) or 63 (per-agent seeds of batched agents); got {bits!r}.")
+    words = [int(child.generate_state(1, np.uint64)[0]) for child in np.random.SeedSequence(root).spawn(count)]
+    return [word & 0xFFFFFFFF if bits == 32 else word >> 1 for word in words]
 
 
 def agent_seeds(num_agents: int, seed: int | Sequence[int] | None) -> list[int]:
     """Per-agent integer seeds: a list as given, or derived from one root seed with
-    :class:`numpy.random.SeedSequence` (reproducible, independent streams)."""
+    :func:`spawn_seeds` (63-bit; reproducible, independent streams).
+
+    >>> agent_seeds(2, [3, 4]), len(set(agent_seeds(3, 0)))
+    ([3, 4], 3)
+    """
     num_agents = check_int("num_agents", num_agents, 1)
     if seed is None or np.isscalar(seed):
-        root = np.random.SeedSequence(check_seed("seed", seed))
-        return [int(child.generate_state(1, np.uint64)[0] >> np.uint64(1)) for child in root.spawn(num_agents)]
+        return spawn_seeds(seed, num_agents, bits=63)
     seeds = [check_seed("seeds[k]", s) for s in seed]
     if len(seeds) != num_agents:
-        from .errors import ConfigError
-
         raise ConfigError(f"got {len(seeds)} seeds for {num_agents} agents; give one seed per agent or one root seed.")
     return seeds
 
@@ -84,3 +112,4 @@ class AgentStreams:
         out = np.where(take[:, None], self._n[self._rows, np.minimum(self._npos, self.block - 1)], 0.0)
         self._npos += take
         return out
+

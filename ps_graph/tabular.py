@@ -31,12 +31,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_int, check_real, check_seed
-from .errors import PSGraphError
+from .checks import check_int, check_real, check_seed
+from .errors import TabularError  # re-exported: TabularError lives in ps_graph.errors
 
 __all__ = [
-    "SUPPORTED_ENVS", "TabularError", "TabularMDP", "PolicyValue", "VectorMDP", "from_env", "from_id",
-    "value_iteration", "evaluate_policy", "optimal_finite_horizon", "greedy_policy",
+    "SUPPORTED_ENVS",
+    "PolicyValue",
+    "TabularError",
+    "TabularMDP",
+    "VectorMDP",
+    "evaluate_policy",
+    "from_env",
+    "from_id",
+    "greedy_policy",
+    "optimal_finite_horizon",
+    "value_iteration",
 ]
 
 #: Env ids whose transition table :func:`from_env` is tested against gymnasium.
@@ -44,10 +53,6 @@ SUPPORTED_ENVS = ("FrozenLake-v1", "CliffWalking-v1", "Taxi-v4")
 
 #: How far an (s, a) row of outcome probabilities (or a policy row) may be from summing to 1.
 PROB_TOL = 1e-9
-
-
-class TabularError(PSGraphError, ValueError):
-    """An env, MDP, policy or argument that the tabular tools cannot work with."""
 
 
 def _fail(what: str, got, fix: str) -> TabularError:
@@ -435,7 +440,7 @@ def optimal_finite_horizon(mdp: TabularMDP, *, gamma: float = 1.0, horizon: int 
         Q = _backup(mdp, V, gamma)
         Qp = _success_backup(mdp, P, success_now)
         best = Q.max(axis=1, keepdims=True)
-        near_best = Q >= best - 1e-10 * (1.0 + np.abs(best))
+        near_best = best - 1e-10 * (1.0 + np.abs(best)) <= Q
         choice = np.where(near_best, Qp, -np.inf).argmax(axis=1)
         V, P = Q[rows, choice], Qp[rows, choice]
     return PolicyValue(float(mdp.initial @ V), float(mdp.initial @ P))

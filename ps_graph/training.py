@@ -35,7 +35,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ._validate import check_int, check_seed
+from .checks import check_int, check_seed
 from .errors import ConfigError
 
 __all__ = ["Agent", "TrainResult", "train", "evaluate"]
@@ -191,7 +191,7 @@ def train(
     (reported to the agent as ``truncated``), on top of the env's own time limit; a
     ``total_steps`` budget that ends mid-episode truncates that last episode the same way.
     ``callback(episode, agent)``, if given, is called after each episode with the number of
-    episodes finished so far (e.g. :class:`ps_graph.timeline.Timeline` snapshots h-values).
+    episodes finished so far (e.g. :class:`ps_graph.inspection.timeline.Timeline` snapshots h-values).
     """
     return _run(agent, env, episodes=episodes, total_steps=total_steps, seed=seed,
                 max_steps=max_steps, progress=progress, learn=True, callback=callback)

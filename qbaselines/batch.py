@@ -15,23 +15,20 @@ its own random stream and behaves statistically like a single
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ps_graph._validate import check_int, make_config
-from ps_graph.batch import check_rewards
-from ps_graph.streams import AgentStreams, agent_seeds
+from ps_graph.checks import check_rewards
+from ps_graph.lockstep import LockstepAgents
 
-from .qlearning import QLearningConfig
+from .qconfig import QLearningConfig, q_config
 from .rules import td_target, td_update
-from .schedules import make_schedule
 
 __all__ = ["BatchedQLearning"]
 
 
-class BatchedQLearning:
+class BatchedQLearning(LockstepAgents):
     """K independent tabular Q-learning / SARSA agents over S states and A actions.
 
     Parameters
@@ -41,34 +38,17 @@ class BatchedQLearning:
     seed : int (root seed), sequence of K ints (one per agent), or None
     """
 
-    def __init__(
-        self,
-        num_states: int,
-        num_actions: int,
-        num_agents: int,
-        *,
-        config: QLearningConfig | None = None,
-        seed: int | Sequence[int] | None = None,
-        **hyperparameters: Any,
-    ) -> None:
-        self.config = c = make_config(QLearningConfig, config, hyperparameters, "Q-learning")
-        s = self.num_states = check_int("num_states", num_states, 1)
-        a = self.num_actions = check_int("num_actions", num_actions, 1)
-        k = self.num_agents = check_int("num_agents", num_agents, 1)
-        self.seeds = agent_seeds(k, seed)
-        self.streams = AgentStreams.from_seeds(self.seeds)
-        self._epsilon = make_schedule(c.epsilon_schedule, c.epsilon_initial, c.epsilon_final, c.epsilon_decay_episodes)
-        self.q = np.full((k, s, a), c.q_init)
-        self.episode = np.zeros(k, np.int64)
-        self._agents = np.arange(k)
-        self._pending_states = np.zeros(k, np.int64)
-        self._pending_actions = np.zeros(k, np.int64)
-        self._next_actions = np.full(k, -1)  # SARSA: the action already chosen for the next state
+    config: QLearningConfig
 
-    @classmethod
-    def for_mdp(cls, mdp, num_agents: int, **kwargs: Any) -> BatchedQLearning:
-        """K agents for a :class:`~ps_graph.tabular.TabularMDP`."""
-        return cls(mdp.num_states, mdp.num_actions, num_agents, **kwargs)
+    def _configure(self, config: QLearningConfig | None, hyperparameters: dict[str, Any]) -> QLearningConfig:
+        return q_config(config, hyperparameters)
+
+    def _allocate(self) -> None:
+        c, k = self.config, self.num_agents
+        self._epsilon = c.epsilon_by_episode()
+        self.q = np.full((k, self.num_states, self.num_actions), c.q_init)
+        self.episode = np.zeros(k, np.int64)
+        self._next_actions = np.full(k, -1)  # SARSA: the action already chosen for the next state
 
     def _explore(self, rows: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Exploratory actions for the rows (K, A) of agents in ``mask``."""
@@ -91,7 +71,7 @@ class BatchedQLearning:
         rows = self.q[self._agents, states]
         if not explore:
             return np.argmax(rows, axis=1)
-        active = np.ones(self.num_agents, bool) if active is None else np.asarray(active, bool)
+        active = self.active_mask(active)
         preset = self._next_actions >= 0
         actions = np.where(preset, self._next_actions, self._explore(rows, active & ~preset))
         self._next_actions[:] = -1
@@ -103,7 +83,7 @@ class BatchedQLearning:
         """TD update of each active agent's last (state, action); no bootstrap after ``terminated``."""
         c = self.config
         r = check_rewards(rewards)
-        active = np.ones(self.num_agents, bool) if active is None else np.asarray(active, bool)
+        active = self.active_mask(active)
         terminated = np.asarray(terminated, bool)
         ended = terminated | np.asarray(truncated, bool)
         next_rows = self.q[self._agents, np.asarray(next_states, dtype=np.int64)]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,11 +26,12 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from ps_graph._validate import check_choice, check_int, check_real, check_seed, make_config
-from ps_graph.errors import ConfigError, PSGraphError, RewardError, UnsupportedSpaceError
-from ps_graph.io import atomic_write_bytes
+from ps_graph.checks import check_choice, check_int, check_real, check_reward, check_seed, make_config
+from ps_graph.errors import ConfigError, PSGraphError, UnsupportedSpaceError
+from ps_graph.files import atomic_write_bytes
 from ps_graph.percepts import action_list
 
+from .base import DiscreteActionAgent
 from .replay import ReplayBuffer
 from .rules import td_target
 from .schedules import exponential_schedule, linear_schedule
@@ -158,7 +158,7 @@ def _mlp(torch, sizes: list[int]):
     return torch.nn.Sequential(*layers)
 
 
-class DQNAgent:
+class DQNAgent(DiscreteActionAgent):
     """Deep Q-network agent (Mnih et al. 2015), optionally double DQN (van Hasselt et al. 2016).
 
     Parameters
@@ -204,13 +204,9 @@ class DQNAgent:
         self._pending: tuple[np.ndarray, int] | None = None
         self._torch = torch
 
-    @classmethod
-    def for_env(cls, env, **hyperparameters: Any) -> DQNAgent:
-        """An agent for ``env``'s Discrete action space and its observation space."""
-        return cls(env.action_space, env.observation_space, **hyperparameters)
-
     @property
     def epsilon(self) -> float:
+        """Current exploration rate of the epsilon-greedy schedule (over env steps)."""
         return float(self._eps(self.num_timesteps))
 
     def q_values(self, observation) -> np.ndarray:
@@ -250,9 +246,7 @@ class DQNAgent:
         """Store the transition; train every ``train_freq`` steps after ``learning_starts``."""
         if self._pending is None:
             return
-        reward = float(reward)
-        if not math.isfinite(reward):
-            raise RewardError(f"reward must be a finite number; got {reward!r}. Check the environment or reward wrapper.")
+        reward = check_reward(reward)
         obs, a = self._pending
         self._pending = None
         self.buffer.add(obs, a, reward, self.encode(next_observation), terminated)

@@ -7,9 +7,14 @@ next action actually taken instead of the max. No bootstrap after ``terminated``
 Exploration:
 
 * ``"epsilon_greedy"``: a random action with probability epsilon, where epsilon follows a
-  per-episode schedule (``epsilon_schedule``: "constant", "linear" or "exponential",
-  from ``epsilon_initial`` to ``epsilon_final`` over ``epsilon_decay_episodes``); greedy
-  ties are broken at random.
+  per-episode schedule (``exploration_schedule``: "constant", "linear" or "exponential",
+  from ``exploration_initial_eps`` to ``exploration_final_eps`` over
+  ``exploration_decay_episodes``); greedy ties are broken at random.
+
+The exploration names are Stable-Baselines3's, as :class:`~qbaselines.DQNConfig`'s (whose
+schedule runs over env steps, Q-learning's over episodes). The names before that
+(``epsilon_initial``, ...) are listed in :data:`RENAMED`; passing one raises a
+:class:`~ps_graph.errors.ConfigError` naming its new name.
 * ``"noisy_argmax"``: the course's ``argmax(Q[s] + randn / (episode + 1))``, scaled by
   ``noise_scale``.
 
@@ -28,81 +33,25 @@ True
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import os
 from collections.abc import Hashable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
-from ps_graph._validate import check_choice, check_real, check_seed, make_config
-from ps_graph.errors import ConfigError, RewardError
+from ps_graph.checks import check_reward
 from ps_graph.percepts import action_list, percept_encoder
 
+from .base import DiscreteActionAgent
+from .qconfig import RENAMED, QLearningConfig, q_config
 from .rules import td_target, td_update
-from .schedules import SCHEDULES, make_schedule
 
-__all__ = ["QLearningConfig", "QLearningAgent"]
-
-EXPLORATIONS = ("epsilon_greedy", "noisy_argmax")
+__all__ = ["QLearningConfig", "QLearningAgent", "RENAMED", "q_config"]  # the config's names, re-exported
 
 
-@dataclass(frozen=True)
-class QLearningConfig:
-    """Hyperparameters of tabular Q-learning / SARSA, validated on creation.
-
-    Attributes
-    ----------
-    learning_rate : float in (0, 1], default 0.1
-    gamma : float in [0, 1], default 0.99 -- discount factor
-    exploration : "epsilon_greedy" | "noisy_argmax", default "epsilon_greedy"
-    epsilon_initial, epsilon_final : floats in [0, 1], default 1.0 and 0.05
-    epsilon_decay_episodes : float >= 0, default 100 -- length (linear) or time constant
-        (exponential) of the schedule, in episodes
-    epsilon_schedule : "constant" | "linear" | "exponential", default "linear"
-    noise_scale : float >= 0, default 1 -- noisy argmax adds ``noise_scale * randn / (episode + 1)``
-    q_init : float, default 0 -- initial value of every Q entry
-    sarsa : bool, default False -- on-policy SARSA target instead of the max
-    seed : int >= 0 or None
-    """
-
-    learning_rate: float = 0.1
-    gamma: float = 0.99
-    exploration: str = "epsilon_greedy"
-    epsilon_initial: float = 1.0
-    epsilon_final: float = 0.05
-    epsilon_decay_episodes: float = 100.0
-    epsilon_schedule: str = "linear"
-    noise_scale: float = 1.0
-    q_init: float = 0.0
-    sarsa: bool = False
-    seed: int | None = None
-
-    def __post_init__(self) -> None:
-        fix = object.__setattr__
-        fix(self, "learning_rate", check_real("learning_rate", self.learning_rate, 0.0, 1.0, low_open=True))
-        fix(self, "gamma", check_real("gamma", self.gamma, 0.0, 1.0))
-        check_choice("exploration", self.exploration, EXPLORATIONS)
-        fix(self, "epsilon_initial", check_real("epsilon_initial", self.epsilon_initial, 0.0, 1.0))
-        fix(self, "epsilon_final", check_real("epsilon_final", self.epsilon_final, 0.0, 1.0))
-        fix(self, "epsilon_decay_episodes", check_real("epsilon_decay_episodes", self.epsilon_decay_episodes, 0.0))
-        check_choice("epsilon_schedule", self.epsilon_schedule, SCHEDULES)
-        fix(self, "noise_scale", check_real("noise_scale", self.noise_scale, 0.0))
-        fix(self, "q_init", check_real("q_init", self.q_init))
-        if not isinstance(self.sarsa, (bool, np.bool_)):
-            raise ConfigError(f"sarsa must be True or False; got {self.sarsa!r}.")
-        fix(self, "sarsa", bool(self.sarsa))
-        fix(self, "seed", check_seed("seed", self.seed))
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-class QLearningAgent:
+class QLearningAgent(DiscreteActionAgent):
     """Tabular Q-learning / SARSA agent (rows created for each new observation).
 
     Parameters
@@ -124,22 +73,16 @@ class QLearningAgent:
         rng: np.random.Generator | None = None,
         **hyperparameters: Any,
     ) -> None:
-        self.config = make_config(QLearningConfig, config, hyperparameters, "Q-learning")
+        self.config = q_config(config, hyperparameters)
         self.actions = action_list(actions)
         self.observation_space = observation_space
         self.encode = percept_encoder(observation_space)
         self.rng = rng if rng is not None else np.random.default_rng(self.config.seed)
-        c = self.config
-        self._epsilon = make_schedule(c.epsilon_schedule, c.epsilon_initial, c.epsilon_final, c.epsilon_decay_episodes)
+        self._epsilon = self.config.epsilon_by_episode()
         self.q: dict[Hashable, np.ndarray] = {}
         self.episode = 0
         self._pending: tuple[Hashable, int] | None = None
         self._next: tuple[Hashable, int] | None = None  # SARSA: the action already chosen for s'
-
-    @classmethod
-    def for_env(cls, env, **hyperparameters: Any) -> QLearningAgent:
-        """An agent for ``env``'s Discrete action space and its observation space."""
-        return cls(env.action_space, env.observation_space, **hyperparameters)
 
     @property
     def epsilon(self) -> float:
@@ -180,9 +123,7 @@ class QLearningAgent:
         """TD update of the last (state, action); no bootstrap after ``terminated``."""
         if self._pending is None:
             return
-        reward = float(reward)
-        if not math.isfinite(reward):
-            raise RewardError(f"reward must be a finite number; got {reward!r}. Check the environment or reward wrapper.")
+        reward = check_reward(reward)
         key, a = self._pending
         next_row = self._row(self.encode(next_observation))
         if terminated:
@@ -225,7 +166,7 @@ class QLearningAgent:
         """
         from ._saved import save_agent
 
-        return save_agent(self, path)
+        return save_agent(self, path, QLearningAgent)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> QLearningAgent:

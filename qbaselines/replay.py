@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ps_graph._validate import check_int
+from ps_graph.checks import check_int
 
 __all__ = ["ReplayBuffer"]
 

@@ -28,7 +28,7 @@ def test_example_writes_csv_and_png(tmp_path):
         sys.path.pop(0)
     report = example.run(tmp_path, runs=3, episodes=40, seed=0, progress=False)
     csv_lines = (tmp_path / "frozenlake_ps_vs_q.csv").read_text().splitlines()
-    assert csv_lines[0] == "agent,run,seed,episode,return,length,terminated,env_steps"
+    assert csv_lines[0] == "agent,env,run,seed,episode,return,length,terminated,env_steps,wall_time"
     assert len(csv_lines) == 1 + 2 * 3 * 40
     assert (tmp_path / "frozenlake_ps_vs_q.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert set(report["success_last_100"]) == set(example.AGENTS)
@@ -55,7 +55,7 @@ def test_benchmark_quick_writes_json(tmp_path):
 def test_atomic_writes_get_ordinary_permissions_and_keep_existing_ones(tmp_path):
     import os
 
-    from ps_graph.io import atomic_write_text
+    from ps_graph.files import atomic_write_text
 
     mask = os.umask(0o022)
     try:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 from gymnasium import spaces
 
-from ..errors import ConfigError, PSGraphError
+from ..errors import ConfigError, EnvError
 
-__all__ = ["EnvError", "OneStepGame"]
-
-
-class EnvError(PSGraphError, ValueError):
-    """An env used out of order (a step without a trial) or given an action it does not have."""
+__all__ = ["EnvError", "OneStepGame"]  # EnvError lives in ps_graph.errors
 
 
 def check_render_mode(env: gym.Env, render_mode) -> None:
@@ -50,7 +46,7 @@ class OneStepGame(gym.Env):
     hold ``"trial"`` and ``"correct_action"``.
     """
 
-    metadata = {"render_modes": []}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
 
     def __init__(self, num_actions: int, observation_space: spaces.Space, render_mode: str | None = None):
         check_render_mode(self, render_mode)

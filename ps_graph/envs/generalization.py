@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from gymnasium import spaces
 
-from .._validate import check_int
+from ..checks import check_int
 from ._trials import OneStepGame
 
 __all__ = ["DriverGame", "NeverEndingColourGame"]

@@ -34,7 +34,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from .._validate import check_int
+from ..checks import check_int
 from ..errors import ConfigError
 from ._trials import EnvError, check_render_mode
 

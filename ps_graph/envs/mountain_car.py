@@ -34,7 +34,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.wrappers import DiscretizeObservation
 
-from .._validate import check_int
+from ..checks import check_int
 from ..errors import ConfigError, UnsupportedSpaceError
 
 __all__ = ["DiscretizeBox", "discrete_mountain_car"]

@@ -12,9 +12,10 @@ Runs
     A :class:`RunSpec` (agent kind + hyperparameters, environment id + kwargs, run index and
     seed, budget) is a small frozen value that pickles and round-trips through JSON.
     :func:`run_spec` runs one in memory; :func:`run_one` runs one and writes its folder.
-    Agent kinds live in :data:`AGENTS` ("ps": PSAgent, "ps-fast": TwoLayerPS, "q":
-    QLearningAgent, "dqn": DQNAgent, whose ``total_timesteps`` defaults to a
-    ``total_steps`` budget); add kinds with :func:`register_agent`.
+    Agent kinds live in :mod:`ps_graph.registry` (``kinds()``: "ps": PSAgent, "ps-fast":
+    TwoLayerPS, and from qbaselines "q": QLearningAgent, "dqn": DQNAgent, whose
+    ``total_timesteps`` defaults to a ``total_steps`` budget); add kinds with
+    :func:`register_agent`.
 
 Seeds
     Common random numbers: run ``i`` of every agent on every environment uses the same
@@ -22,7 +23,8 @@ Seeds
     agents meet the same environment randomness and differences come from the agents. The
     environment is seeded with it (``train(..., seed=)``) and the agent with
     :attr:`RunSpec.agent_seed`, a child of it (the same integer would hand both the very
-    same random stream). Seeds are fixed in the parent before anything runs, so results
+    same random stream). Both come from :func:`ps_graph.streams.spawn_seeds`, the package's
+    one seed derivation. Seeds are fixed in the parent before anything runs, so results
     are identical whatever the backend or number of workers.
 
 Backends
@@ -43,15 +45,17 @@ Folder layout (``out``)::
                                          versions, wall time, finished timestamp,
                                          SHA-256 of episodes.csv; written LAST
 
-    Columns: agent, env, run, seed, episode (from 0), return, length, terminated,
-    env_steps (cumulative), wall_time (seconds from the start of training to the episode's
-    end). Every file is written atomically (temporary file + rename).
+    Columns (:data:`ps_graph.files.EPISODE_COLUMNS`, the one per-episode schema, also
+    written by ``ps_graph.files.write_episode_csv``): agent, env, run, seed, episode (from
+    0), return, length, terminated, env_steps (cumulative), wall_time (seconds from the
+    start of training to the episode's end). Every file is written atomically (temporary
+    file + rename).
 
 Resume
     ``config.json`` is the completion marker. Calling ``compare`` again with the same
     ``out`` skips every finished run and redoes, from scratch, every run folder without a
-    valid ``config.json`` matching its ``episodes.csv`` (a malformed one is logged as a
-    warning). A finished run whose spec differs from the one asked for (other
+    valid ``config.json`` matching its ``episodes.csv`` (a malformed one, or a checksum that
+    does not match, is logged as a warning: :class:`~ps_graph.errors.DamagedRunError`). A finished run whose spec differs from the one asked for (other
     hyperparameters or budget under the same names) is an error, never overwritten. The
     combined ``OUT/episodes.csv`` is rebuilt from the run folders, so no row is lost or
     duplicated however often a comparison was interrupted.
@@ -66,7 +70,7 @@ Progress is a tqdm bar over runs; everything else goes to the ``ps_graph.experim
 logger.
 """
 
-from .agents import AGENTS, AgentKind, register_agent
+from ..registry import AgentKind, register_agent
 from .runner import BACKENDS, compare, run_one
 from .single import make_env, run_spec
 from .specs import AgentSpec, EnvSpec, RunSpec, derive_seeds, expand
@@ -83,7 +87,6 @@ __all__ = [
     "EnvSpec",
     "RunSpec",
     "AgentKind",
-    "AGENTS",
     "register_agent",
     "make_env",
     "BACKENDS",

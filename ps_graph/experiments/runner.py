@@ -5,18 +5,17 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .._validate import check_choice, check_int
-from ..errors import ConfigError
+from ..checks import check_choice, check_int
+from ..errors import ConfigError, DamagedRunError, IncompleteRunError
 from ..training import TrainResult
-from .agents import agent_kind
+from ..registry import agent_kind
 from .single import run_spec, validate
 from .specs import RunSpec, expand
 from .store import (
-    IncompleteRun,
     check_out,
     clear_unfinished,
     read_config,
@@ -31,6 +30,9 @@ __all__ = ["compare", "run_one", "BACKENDS"]
 logger = logging.getLogger("ps_graph.experiments")
 
 BACKENDS = ("loky", "serial", "dask")
+
+_Finished = Generator[tuple[RunSpec, TrainResult], None, None]
+"""Runs as a backend finishes them: ``(spec, result)`` pairs; closing it stops the workers."""
 
 
 def _task(spec: RunSpec, build: Callable, threads: int | None) -> tuple[RunSpec, TrainResult]:
@@ -72,7 +74,7 @@ def run_one(spec: RunSpec, out) -> Path:
     if _status(folder, spec):
         return folder
     validate([spec])
-    _, result = _task(spec, agent_kind(spec.agent.kind).build, None)
+    _, result = _task(spec, agent_kind(spec.agent.kind).builder(), None)
     return save_run(out, spec, result)
 
 
@@ -82,10 +84,10 @@ def _status(folder: Path, spec: RunSpec) -> bool:
         return False
     try:
         found, _ = read_config(folder)
-    except IncompleteRun as exc:
-        if "malformed" in str(exc) or "checksum" in str(exc):
+    except IncompleteRunError as exc:
+        if isinstance(exc, DamagedRunError):  # files there but unreadable: worth a warning
             logger.warning("%s; the run is redone", exc)
-        elif any(folder.iterdir()):
+        elif any(folder.iterdir()):  # interrupted before config.json was written
             logger.info("unfinished run in %s (%s); it is redone", folder, exc)
         clear_unfinished(folder)
         return False
@@ -103,12 +105,12 @@ def _workers(jobs: int, pending: int) -> int:
     return max(1, min(pending, (os.cpu_count() or 1) if jobs == -1 else jobs))
 
 
-def _serial(pending: Sequence[RunSpec], builds: dict[str, Callable]) -> Iterator[tuple[RunSpec, TrainResult]]:
+def _serial(pending: Sequence[RunSpec], builds: dict[str, Callable]) -> _Finished:
     for spec in pending:
         yield _task(spec, builds[spec.agent.kind], None)
 
 
-def _loky(pending, builds, workers: int):
+def _loky(pending: Sequence[RunSpec], builds: dict[str, Callable], workers: int) -> _Finished:
     from joblib import Parallel, delayed, parallel_config
 
     with parallel_config(backend="loky", inner_max_num_threads=1):
@@ -116,7 +118,7 @@ def _loky(pending, builds, workers: int):
         yield from parallel(delayed(_task)(spec, builds[spec.agent.kind], 1) for spec in pending)
 
 
-def _dask(pending, builds, workers: int, scheduler):
+def _dask(pending: Sequence[RunSpec], builds: dict[str, Callable], workers: int, scheduler: Any) -> _Finished:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -207,6 +209,22 @@ def compare(
     """
     specs = expand(agents, envs, runs=runs, seed=seed, episodes=episodes, total_steps=total_steps, max_steps=max_steps)
     out = check_out(out)
+    jobs, backend = _check_backend(jobs, backend, scheduler)
+    validate(specs)
+    builds = {spec.agent.kind: agent_kind(spec.agent.kind).builder() for spec in specs}
+    pending, backend, workers = _plan(out, specs, jobs, backend)
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(specs), initial=len(specs) - len(pending), unit="run", desc="compare",
+              disable=not progress) as bar:
+        if pending:
+            _save_finished(out, _finished_runs(backend, pending, builds, workers, scheduler), bar)
+    rebuild_episode_csv(out)
+    return _read_results(out, specs)
+
+
+def _check_backend(jobs: int, backend: str | None, scheduler: Any) -> tuple[int, str]:
+    """``jobs`` and ``backend`` checked (the backend defaults to Dask with a scheduler, loky without)."""
     if jobs != -1:
         jobs = check_int("jobs", jobs, 1, hint="Use -1 for one worker per CPU core, 1 to run in this process.")
     if backend is None:
@@ -218,9 +236,12 @@ def compare(
     if scheduler is not None and not isinstance(scheduler, str) and type(scheduler).__name__ != "Client":
         raise ConfigError(f"scheduler must be a Dask scheduler address such as 'tcp://10.0.0.1:8786' or a "
                           f"distributed.Client; got {scheduler!r}.")
-    validate(specs)
-    builds = {spec.agent.kind: agent_kind(spec.agent.kind).build for spec in specs}
+    return jobs, backend
 
+
+def _plan(out: Path, specs: Sequence[RunSpec], jobs: int, backend: str) -> tuple[list[RunSpec], str, int]:
+    """The runs still to do (finished ones in ``out`` are skipped, unfinished ones cleared), the
+    backend (loky with one worker runs serially) and the number of workers."""
     out.mkdir(parents=True, exist_ok=True)
     pending = [spec for spec in specs if not _status(run_folder(out, spec), spec)]
     workers = _workers(jobs, len(pending))
@@ -229,26 +250,32 @@ def compare(
     logger.info("compare: %d runs, %d already finished in %s; running %d (backend %s%s)", len(specs),
                 len(specs) - len(pending), out, len(pending), backend,
                 f", {workers} workers" if backend == "loky" else "")
+    return pending, backend, workers
 
-    from tqdm.auto import tqdm
 
-    with tqdm(total=len(specs), initial=len(specs) - len(pending), unit="run", desc="compare",
-              disable=not progress) as bar:
-        if pending:
-            if backend == "serial":
-                finished = _serial(pending, builds)
-            elif backend == "loky":
-                finished = _loky(pending, builds, workers)
-            else:
-                finished = _dask(pending, builds, workers, scheduler)
-            try:
-                for spec, result in finished:
-                    folder = save_run(out, spec, result)
-                    logger.debug("finished %s -> %s", spec.label, folder)
-                    bar.update(1)
-            finally:
-                finished.close()
-    rebuild_episode_csv(out)
+def _finished_runs(backend: str, pending: Sequence[RunSpec], builds: dict[str, Callable], workers: int,
+                   scheduler: Any) -> _Finished:
+    """The ``(spec, result)`` pairs of ``pending``, as the backend finishes them."""
+    if backend == "serial":
+        return _serial(pending, builds)
+    if backend == "loky":
+        return _loky(pending, builds, workers)
+    return _dask(pending, builds, workers, scheduler)
+
+
+def _save_finished(out: Path, finished: _Finished, bar) -> None:
+    """Write each run's folder as it arrives; the backend is closed (workers stopped) on any error."""
+    try:
+        for spec, result in finished:
+            folder = save_run(out, spec, result)
+            logger.debug("finished %s -> %s", spec.label, folder)
+            bar.update(1)
+    finally:
+        finished.close()
+
+
+def _read_results(out: Path, specs: Sequence[RunSpec]) -> dict[tuple[str, str], list[TrainResult]]:
+    """``{(agent name, env name): [TrainResult of run 0, 1, ...]}`` read back from ``out``, agent by agent."""
     agent_names = list(dict.fromkeys(spec.agent.name for spec in specs))
     env_names = list(dict.fromkeys(spec.env.name for spec in specs))
     results: dict[tuple[str, str], list[TrainResult]] = {(a, e): [] for a in agent_names for e in env_names}

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..training import TrainResult, train
-from .agents import agent_kind
+from ..registry import agent_kind
 from .specs import AgentSpec, EnvSpec, RunSpec  # noqa: F401  (AgentSpec: for the doctest)
 
 __all__ = ["make_env", "validate", "run_spec"]
@@ -52,7 +52,8 @@ def validate(specs: Sequence[RunSpec]) -> None:
             for spec in group:
                 kind = agent_kind(spec.agent.kind)
                 try:
-                    kind.check(env, spec) if kind.check is not None else kind.build(env, spec)
+                    check = kind.checker() or kind.builder()  # building one validates too
+                    check(env, spec)
                 except Exception as exc:
                     exc.add_note(f"(agent {spec.agent.name!r} of kind {spec.agent.kind!r} on {spec.env.name!r})")
                     raise
@@ -74,7 +75,7 @@ def run_spec(spec: RunSpec, build: Callable[[Any, RunSpec], Any] | None = None) 
     (5, True)
     """
     if build is None:
-        build = agent_kind(spec.agent.kind).build
+        build = agent_kind(spec.agent.kind).builder()
     env = make_env(spec.env)
     try:
         agent = build(env, spec)

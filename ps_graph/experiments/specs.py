@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_int, check_seed
+from ..checks import check_int, check_seed
 from ..errors import ConfigError
+from ..streams import spawn_seeds
 from ..training import check_budget
 
 __all__ = ["AgentSpec", "EnvSpec", "RunSpec", "derive_seeds", "expand", "slug"]
@@ -62,15 +63,30 @@ def _mapping(name: str, value: Any) -> dict[str, Any]:
     return _json(name, dict(value))
 
 
+def _check_text(what: str, value: Any, example: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{what} must be a non-empty string such as {example!r}; got {value!r}.")
+
+
+def _check_name(what: str, name: Any, default: str) -> str:
+    """``name`` (``default`` when None), checked to label results and name a folder."""
+    name = default if name is None else name
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{what} name must be a non-empty string; got {name!r}.")
+    slug(name)
+    return name
+
+
 @dataclass(frozen=True)
 class AgentSpec:
-    """An agent to compare: a registered ``kind`` (see :data:`AGENTS`), its hyperparameters, a name.
+    """An agent to compare: a registered ``kind`` (see :func:`ps_graph.registry.kinds`), its hyperparameters, a name.
 
     ``name`` (default: the kind) labels the agent in results, CSV files and folders; give
     two settings of one kind different names. The seed is set per run, not here.
 
-    >>> AgentSpec("ps", {"eta_glow_damping": 0.5}, name="ps-eta0.5").name
-    'ps-eta0.5'
+    >>> spec = AgentSpec("ps", {"eta_glow_damping": 0.5}, name="ps-eta0.5")
+    >>> spec.name, spec.hyperparameters
+    ('ps-eta0.5', {'eta_glow_damping': 0.5})
     """
 
     kind: str
@@ -78,8 +94,7 @@ class AgentSpec:
     name: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.kind, str) or not self.kind:
-            raise ConfigError(f"agent kind must be a non-empty string such as 'ps'; got {self.kind!r}.")
+        _check_text("agent kind", self.kind, "ps")
         hp = _mapping(f"hyperparameters of agent {self.kind!r}", self.hyperparameters)
         if "seed" in hp:
             raise ConfigError(
@@ -87,11 +102,7 @@ class AgentSpec:
                 "derived from compare(..., seed=ROOT)."
             )
         object.__setattr__(self, "hyperparameters", hp)
-        name = self.kind if self.name is None else self.name
-        if not isinstance(name, str) or not name.strip():
-            raise ConfigError(f"agent name must be a non-empty string; got {self.name!r}.")
-        slug(name)
-        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "name", _check_name("agent", self.name, self.kind))
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "hyperparameters": dict(self.hyperparameters)}
@@ -114,17 +125,11 @@ class EnvSpec:
     name: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not self.id:
-            raise ConfigError(f"environment id must be a non-empty string such as 'FrozenLake-v1'; got {self.id!r}.")
-        kwargs = _mapping(f"kwargs of environment {self.id!r}", self.kwargs)
-        object.__setattr__(self, "kwargs", kwargs)
-        name = self.name
-        if name is None:
-            name = self.id + ("[" + ",".join(f"{k}={json.dumps(v)}" for k, v in kwargs.items()) + "]" if kwargs else "")
-        if not isinstance(name, str) or not name.strip():
-            raise ConfigError(f"environment name must be a non-empty string; got {self.name!r}.")
-        slug(name)
-        object.__setattr__(self, "name", name)
+        _check_text("environment id", self.id, "FrozenLake-v1")
+        object.__setattr__(self, "kwargs", _mapping(f"kwargs of environment {self.id!r}", self.kwargs))
+        args = ",".join(f"{k}={json.dumps(v)}" for k, v in self.kwargs.items())
+        default = f"{self.id}[{args}]" if args else self.id
+        object.__setattr__(self, "name", _check_name("environment", self.name, default))
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "kwargs": dict(self.kwargs)}
@@ -134,12 +139,6 @@ class EnvSpec:
 class RunSpec:
     """One run: an agent trained on an environment from one seed, for one budget.
 
-    ``seed`` seeds the environment (``train(..., seed=seed)``); the agent gets
-    :attr:`agent_seed`, a child of it, because a numpy Generator and a gymnasium env seeded
-    with the same integer draw the very same random stream. ``run`` is the run's index
-    (0, 1, ...). Exactly one of ``episodes`` and ``total_steps`` is the budget; ``max_steps``
-    optionally cuts long episodes.
-
     >>> spec = RunSpec(AgentSpec("ps"), EnvSpec("FrozenLake-v1"), run=0, seed=7, episodes=20)
     >>> RunSpec.from_dict(spec.to_dict()) == spec
     True
@@ -148,10 +147,17 @@ class RunSpec:
     agent: AgentSpec
     env: EnvSpec
     run: int
+    """The run's index (0, 1, ...)."""
     seed: int
+    """Seeds the environment (``train(..., seed=seed)``). The agent gets :attr:`agent_seed`, a child
+    of it, because a numpy Generator and a gymnasium env seeded with the same integer draw the very
+    same random stream."""
     episodes: int | None = None
+    """The budget in episodes; exactly one of ``episodes`` and ``total_steps`` is given."""
     total_steps: int | None = None
+    """The budget in environment steps."""
     max_steps: int | None = None
+    """Optionally cuts episodes longer than this."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.agent, AgentSpec):
@@ -171,7 +177,7 @@ class RunSpec:
     @property
     def agent_seed(self) -> int:
         """The agent's seed: the first child of the run's SeedSequence (independent of the env's stream)."""
-        return int(np.random.SeedSequence(self.seed, spawn_key=(0,)).generate_state(1)[0])
+        return spawn_seeds(self.seed, 1)[0]
 
     @property
     def label(self) -> str:
@@ -195,7 +201,8 @@ class RunSpec:
 
 # ---------------------------------------------------------------------- seeds and expansion
 def derive_seeds(root: int, runs: int) -> list[int]:
-    """Seeds of runs 0 .. runs-1 derived from one ``root`` seed (numpy SeedSequence children).
+    """Seeds of runs 0 .. runs-1 derived from one ``root`` seed (numpy SeedSequence children,
+    :func:`ps_graph.streams.spawn_seeds`).
 
     Run ``i``'s seed depends only on ``root`` and ``i``: asking for more runs later keeps
     the first ones. Every agent and environment meets the same seed in run ``i``
@@ -208,7 +215,7 @@ def derive_seeds(root: int, runs: int) -> list[int]:
     if root is None:
         raise ConfigError("the root seed must be a non-negative integer; got None. Runs must be reproducible.")
     runs = check_int("runs", runs, 1)
-    return [int(np.random.SeedSequence(root, spawn_key=(i,)).generate_state(1)[0]) for i in range(runs)]
+    return spawn_seeds(root, runs)
 
 
 def _as_list(value, cls, what: str) -> list:
@@ -250,7 +257,7 @@ def expand(agents, envs, *, runs: int = 10, seed: int = 0, episodes: int | None 
     >>> specs[0].seed == specs[1].seed != specs[2].seed
     True
     """
-    from .agents import agent_kind
+    from ..registry import agent_kind
 
     agent_specs = _as_list(agents, AgentSpec, "agent")
     env_specs = _as_list(envs, EnvSpec, "environment")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import logging
 import os
@@ -25,13 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
-from ..io import atomic_write_text
+from ..errors import ConfigError, DamagedRunError, IncompleteRunError
+from ..files import EPISODE_COLUMNS, atomic_write_text, episode_csv_text, episode_rows
 from ..training import TrainResult
 from .specs import RunSpec, slug
 
-__all__ = ["EPISODE_COLUMNS", "run_folder", "save_run", "read_run", "load_results", "rebuild_episode_csv",
-           "IncompleteRun"]
+__all__ = ["EPISODE_COLUMNS", "run_folder", "save_run", "read_run", "load_results", "rebuild_episode_csv"]
 
 logger = logging.getLogger("ps_graph.experiments")
 
@@ -40,14 +38,6 @@ VERSION = 1
 RUNS = "runs"
 EPISODES_CSV = "episodes.csv"
 CONFIG_JSON = "config.json"
-EPISODE_COLUMNS = ("agent", "env", "run", "seed", "episode", "return", "length", "terminated", "env_steps",
-                   "wall_time")
-"""Columns of every episodes.csv: ``episode`` counts from 0, ``env_steps`` is cumulative over the run,
-``wall_time`` is seconds from the start of training to the end of the episode."""
-
-
-class IncompleteRun(Exception):
-    """A run folder that does not hold a finished run (the message says why)."""
 
 
 def check_out(out) -> Path:
@@ -65,16 +55,10 @@ def run_folder(out, spec: RunSpec) -> Path:
     return Path(out) / RUNS / slug(spec.agent.name) / slug(spec.env.name) / f"seed-{spec.seed}"
 
 
-def episode_csv_text(spec: RunSpec, result: TrainResult) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(EPISODE_COLUMNS)
-    times = np.asarray(result.info.get("episode_wall_time", np.full(result.episodes, np.nan)), dtype=np.float64)
-    steps = result.env_steps
-    for i in range(result.episodes):
-        writer.writerow((spec.agent.name, spec.env.name, spec.run, spec.seed, i, float(result.returns[i]),
-                         int(result.lengths[i]), bool(result.terminated[i]), int(steps[i]), float(times[i])))
-    return buf.getvalue()
+def _episode_csv_text(spec: RunSpec, result: TrainResult) -> str:
+    """One run's ``episodes.csv`` (the schema of :data:`ps_graph.files.EPISODE_COLUMNS`)."""
+    return episode_csv_text(episode_rows(result, agent=spec.agent.name, env=spec.env.name, run=spec.run,
+                                         seed=spec.seed))
 
 
 def _versions() -> dict[str, str]:
@@ -92,7 +76,7 @@ def save_run(out, spec: RunSpec, result: TrainResult) -> Path:
     Returns the run's folder.
     """
     folder = run_folder(out, spec)
-    text = episode_csv_text(spec, result)
+    text = _episode_csv_text(spec, result)
     atomic_write_text(folder / EPISODES_CSV, text)
     config = {
         "format": FORMAT,
@@ -112,10 +96,14 @@ def save_run(out, spec: RunSpec, result: TrainResult) -> Path:
 
 
 def read_config(folder: Path) -> tuple[RunSpec, dict[str, Any]]:
-    """The spec and config of a finished run; :class:`IncompleteRun` (with the reason) otherwise."""
+    """The spec and config of a finished run.
+
+    Raises :class:`~ps_graph.errors.IncompleteRunError` (a file is missing) or its child
+    :class:`~ps_graph.errors.DamagedRunError` (a file is malformed or fails its checksum).
+    """
     path = folder / CONFIG_JSON
     if not path.is_file():
-        raise IncompleteRun(f"{path} is missing")
+        raise IncompleteRunError(f"{path} is missing")
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(config, dict) or config.get("format") != FORMAT:
@@ -125,13 +113,13 @@ def read_config(folder: Path) -> tuple[RunSpec, dict[str, Any]]:
         spec = RunSpec.from_dict(config["spec"])
         digest = config["episodes_csv_sha256"]
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:  # ConfigError is a ValueError
-        raise IncompleteRun(f"{path} is malformed ({exc})") from None
+        raise DamagedRunError(f"{path} is malformed ({exc})") from None
     try:
         data = (folder / EPISODES_CSV).read_bytes()
     except OSError:
-        raise IncompleteRun(f"{folder / EPISODES_CSV} is missing") from None
+        raise IncompleteRunError(f"{folder / EPISODES_CSV} is missing") from None
     if hashlib.sha256(data).hexdigest() != digest:
-        raise IncompleteRun(f"{folder / EPISODES_CSV} does not match the checksum in {path}")
+        raise DamagedRunError(f"{folder / EPISODES_CSV} does not match the checksum in {path}")
     return spec, config
 
 
@@ -139,8 +127,8 @@ def read_run(folder) -> tuple[RunSpec, TrainResult]:
     """A finished run's spec and :class:`~ps_graph.TrainResult` (read from CSV and JSON, no pickle).
 
     ``info`` holds ``agent``, ``env``, ``run``, ``seed``, ``folder``, ``config`` (the parsed
-    config.json) and ``episode_wall_time``. Raises :class:`IncompleteRun` if the folder does
-    not hold a finished run.
+    config.json) and ``episode_wall_time``. Raises :class:`~ps_graph.errors.IncompleteRunError`
+    (or its child :class:`~ps_graph.errors.DamagedRunError`) if the folder does not hold a finished run.
     """
     folder = Path(folder)
     spec, config = read_config(folder)
@@ -152,9 +140,10 @@ def read_run(folder) -> tuple[RunSpec, TrainResult]:
         terminated = np.array([r["terminated"] == "True" for r in rows], dtype=bool)
         times = np.array([float(r["wall_time"]) for r in rows], dtype=np.float64)
     except (KeyError, ValueError, TypeError) as exc:
-        raise IncompleteRun(f"{folder / EPISODES_CSV} is malformed ({exc})") from None
+        raise DamagedRunError(f"{folder / EPISODES_CSV} is malformed ({exc})") from None
     if len(rows) != config.get("episodes"):
-        raise IncompleteRun(f"{folder / EPISODES_CSV} has {len(rows)} rows, config.json says {config.get('episodes')}")
+        raise DamagedRunError(
+            f"{folder / EPISODES_CSV} has {len(rows)} rows, config.json says {config.get('episodes')}")
     info = {"agent": spec.agent.name, "env": spec.env.name, "run": spec.run, "seed": spec.seed,
             "folder": str(folder), "config": config, "episode_wall_time": times}
     return spec, TrainResult(returns, lengths, terminated, float(config["wall_time"]), info=info)
@@ -169,7 +158,7 @@ def _finished(out: Path) -> list[tuple[RunSpec, Path]]:
     for folder in _run_folders(out):
         try:
             spec, _ = read_config(folder)
-        except IncompleteRun as exc:
+        except IncompleteRunError as exc:
             logger.debug("skipping unfinished run: %s", exc)
             continue
         found.append((spec, folder))
@@ -196,7 +185,7 @@ def load_results(out) -> dict[tuple[str, str], list[TrainResult]]:
     for spec, folder in _finished(out):
         try:
             _, result = read_run(folder)
-        except IncompleteRun as exc:
+        except IncompleteRunError as exc:
             logger.warning("skipping run: %s", exc)
             continue
         results.setdefault((spec.agent.name, spec.env.name), []).append(result)

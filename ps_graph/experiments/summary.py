@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validate import check_choice, check_int, check_real
+from ..checks import check_choice, check_int, check_real
 from ..errors import ConfigError
-from ..io import atomic_write_text
-from ..plots import mean_and_ci, moving_average
+from ..files import atomic_write_text
+from ..inspection.plots import mean_and_ci, moving_average
 from ..training import TrainResult
 
 __all__ = ["SummaryRow", "summarize", "write_summary_csv", "plot_comparison"]
@@ -130,16 +130,16 @@ def write_summary_csv(path: str | os.PathLike, rows: Sequence[SummaryRow]) -> Pa
 def plot_comparison(results: Mapping[tuple[str, str], Sequence[TrainResult]], *, window: int = 1,
                     panels: Sequence[str] = ("reward", "steps"), x: str = "episode") -> dict:
     """One learning-curve figure per environment (every agent on it), via
-    :func:`ps_graph.plots.plot_learning_curves`: ``{env name: Figure}``.
+    :func:`ps_graph.inspection.plots.plot_learning_curves`: ``{env name: Figure}``.
 
-    Nothing is shown or written; save with ``ps_graph.io.save_figure(fig, path)``.
+    Nothing is shown or written; save with ``ps_graph.files.save_figure(fig, path)``.
 
     >>> run = TrainResult(np.array([0.0, 1.0]), np.array([3, 2]), np.array([True, True]))
     >>> figures = plot_comparison({("ps", "A"): [run], ("q", "A"): [run], ("ps", "B"): [run]})
     >>> list(figures), len(figures["A"].axes)
     (['A', 'B'], 2)
     """
-    from ..plots import plot_learning_curves
+    from ..inspection.plots import plot_learning_curves
 
     by_env: dict[str, dict[str, Sequence[TrainResult]]] = {}
     for (agent, env), runs in results.items():

@@ -1,17 +1,17 @@
 """Generalization (Melnikov, Makmal, Dunjko & Briegel, Sci. Rep. 2017): wildcard hidden clips.
 
 :class:`Generalization` is the first rule written against the protocol of
-:mod:`ps_graph.growth` ("Projective simulation with generalization"). Percepts are tuples of categorical features. When a new percept arrives, every pattern
-in which it agrees with some stored percept exactly (the agreeing components kept, the
-differing ones replaced by the wildcard ``#``) becomes a wildcard hidden clip, unless it
-exists. Wildcard clips are keyed ``("hidden", pattern)`` with the wildcard marker
-``None`` in the pattern (:data:`WILDCARD`; ``None`` is JSON-safe for
-:mod:`ps_graph.keys`, so percept components must not be ``None``) and labelled like
-``"(2, #)"``. A wildcard clip with k wildcards sits in hidden layer k (more general is
-deeper; percepts are layer 0, actions one layer past the deepest hidden clip). Edges, all
-starting at h0: each percept to the actions and to every wildcard clip that matches it;
-each wildcard clip to every more general wildcard clip that matches it and to the
-actions. The layers therefore form a DAG and every walk reaches an action.
+:mod:`ps_graph.growth` ("Projective simulation with generalization"). Percepts are tuples of
+categorical features. When a new percept arrives, every pattern in which it agrees with some
+stored percept exactly (the agreeing components kept, the differing ones replaced by the
+wildcard ``#``) becomes a wildcard hidden clip, unless it exists. Wildcard clips are keyed
+``("hidden", pattern)`` with the wildcard marker ``None`` in the pattern (:data:`WILDCARD`;
+``None`` is JSON-safe for :mod:`ps_graph.keys`, so percept components must not be ``None``)
+and labelled like ``"(2, #)"``. A wildcard clip with k wildcards sits in hidden layer k
+(more general is deeper; percepts are layer 0, actions one layer past the deepest hidden
+clip). Edges, all starting at h0: each percept to the actions and to every wildcard clip
+that matches it; each wildcard clip to every more general wildcard clip that matches it and
+to the actions. The layers therefore form a DAG and every walk reaches an action.
 
 >>> import ps_graph
 >>> rule = Generalization()
@@ -40,15 +40,16 @@ import logging
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
-from .._validate import check_int, check_real
 from ..agent import action_clip
+from ..checks import check_int, check_real
 from ..errors import ConfigError, PSGraphError
-from ..keys import decode_key, encode_key
+from ..keys import encode_key
+from .generalization_json import read_state
 
 if TYPE_CHECKING:
     from ..agent import PSAgent
 
-__all__ = ["Generalization", "WILDCARD", "MAX_FEATURES", "wildcard_clip", "wildcard_label"]
+__all__ = ["MAX_FEATURES", "WILDCARD", "Generalization", "wildcard_clip", "wildcard_label"]
 
 logger = logging.getLogger("ps_graph.growth")
 
@@ -446,63 +447,18 @@ class Generalization:
     @classmethod
     def from_json(cls, doc: Any, agent: PSAgent) -> Generalization:
         """The rule :meth:`to_json` described, attached to ``agent`` (whose ECM is already
-        restored); raises :class:`~ps_graph.errors.PSGraphError` when they disagree."""
-        if not isinstance(doc, dict) or not {"params", "state"} <= set(doc):
-            raise PSGraphError("growth must be a JSON object with 'rule', 'params' and 'state'.")
-        params, state = doc["params"], doc["state"]
-        if not isinstance(params, dict) or set(params) != set(cls().params()):
-            raise PSGraphError(f"growth.params must hold exactly {', '.join(cls().params())}; got {params!r:.80}.")
-        try:
-            rule = cls(**params)
-        except ConfigError as err:
-            raise PSGraphError(f"growth.params: {err}") from None
-        fields = ("features", "percepts", "wildcards", "steps", "warned")
-        if not isinstance(state, dict) or not set(fields) <= set(state):
-            raise PSGraphError(f"growth.state must be a JSON object with {', '.join(fields)}.")
-        steps = state["steps"]
-        if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps < 2**63:
-            raise PSGraphError(f"growth.state.steps must be an integer >= 0; got {steps!r}.")
-        if not isinstance(state["warned"], bool):
-            raise PSGraphError(f"growth.state.warned must be true or false; got {state['warned']!r}.")
-        rule._steps, rule._warned = steps, state["warned"]
-        features = state["features"]
-        if features is not None:
-            if isinstance(features, bool) or not isinstance(features, int) or not 1 <= features <= MAX_FEATURES:
-                raise PSGraphError(f"growth.state.features must be null or an integer in 1..{MAX_FEATURES}.")
-            rule._set_features(features)
-        ecm = agent.ecm
-        percepts, wildcards = state["percepts"], state["wildcards"]
-        if not isinstance(percepts, list) or not isinstance(wildcards, list):
-            raise PSGraphError("growth.state.percepts and growth.state.wildcards must be JSON lists.")
-        for i, value in enumerate(percepts):
-            key = decode_key(value)
-            clip = ("percept", key)
-            if not isinstance(key, tuple) or len(key) != features or None in key or clip not in ecm \
-                    or ecm.kind(clip) != "percept":
-                raise PSGraphError(f"growth.state.percepts[{i}] = {value!r:.60} is not a percept of the ECM "
-                                   f"with {features} features.")
+        restored); raises :class:`~ps_graph.errors.ConfigError` naming the field when they
+        disagree (the checks are in :mod:`ps_graph.growth.generalization_json`)."""
+        rule, state = read_state(cls, doc, agent, MAX_FEATURES)
+        rule._steps, rule._warned = state["steps"], state["warned"]
+        if state["features"] is not None:
+            rule._set_features(state["features"])
+        for key in state["percepts"]:
             rule._percepts.append(key)
             for mask, pos in rule._masks:
-                rule._by_projection.setdefault((mask, _project(key, pos)), []).append(clip)
-        for i, entry in enumerate(wildcards):
-            where = f"growth.state.wildcards[{i}]"
-            if not isinstance(entry, dict) or set(entry) != {"pattern", "born"}:
-                raise PSGraphError(f"{where} must be an object with 'pattern' and 'born'.")
-            pattern, born = decode_key(entry["pattern"]), entry["born"]
-            wild = ("hidden", pattern)
-            if not isinstance(pattern, tuple) or len(pattern) != features or wild not in ecm \
-                    or ecm.kind(wild) != "hidden" or wild in rule._wildcards:
-                raise PSGraphError(f"{where}.pattern = {entry['pattern']!r:.60} is not a hidden clip of the ECM "
-                                   f"(listed once, {features} features).")
-            if isinstance(born, bool) or not isinstance(born, int) or not 0 <= born <= steps:
-                raise PSGraphError(f"{where}.born must be an integer in 0..steps={steps}; got {born!r}.")
-            mask = sum(1 << j for j, v in enumerate(pattern) if v is not WILDCARD)
-            rule._register_wildcard(wild, mask, born)
-        if len(rule._percepts) != len(set(rule._percepts)) \
-                or len(rule._percepts) != len(ecm.clips("percept")) or len(rule._wildcards) != len(ecm.clips("hidden")):
-            raise PSGraphError(
-                "growth.state does not list the ECM's percept and hidden clips, each once; the file was edited."
-            )
+                rule._by_projection.setdefault((mask, _project(key, pos)), []).append(("percept", key))
+        for wild, born in state["wildcards"]:
+            rule._register_wildcard(wild, sum(1 << j for j, v in enumerate(wild[1]) if v is not WILDCARD), born)
         agent.growth = rule
         rule._owner = agent
         return rule

@@ -1,0 +1,60 @@
+"""The summary table's cells, shared by the terminal (:func:`format_summary`) and the page.
+
+>>> from ps_graph.experiments import SummaryRow
+>>> header, body = summary_table([SummaryRow("ps", "E", 2, "return", 10, 0.75, 0.1, 0.5, 0.05)])
+>>> header[3], body[0][3]
+('final return (last 10)', '0.750 ± 0.100')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["summary_table", "format_summary", "NUMERIC_FROM"]
+
+#: Columns from this index on hold numbers (runs, final, AUC, episodes to threshold).
+NUMERIC_FROM = 2
+
+
+def _pm(mean: float, ci: float) -> str:
+    return f"{mean:.3f} ± {ci:.3f}"
+
+
+def summary_table(rows: Sequence) -> tuple[list[str], list[list[str]]]:
+    """The header and the cells (strings) of :func:`~ps_graph.experiments.summarize` rows;
+    no rows give an empty header. The threshold column is there when the rows have one."""
+    if not rows:
+        return [], []
+    first = rows[0]
+    header = ["agent", "environment", "runs", f"final {first.metric} (last {first.last})", f"AUC ({first.metric})"]
+    threshold = first.threshold is not None
+    if threshold:
+        header.append(f"episodes to {first.threshold:g} (window {first.window})")
+    body = []
+    for row in rows:
+        cells = [row.agent, row.env, str(row.runs), _pm(row.final_mean, row.final_ci), _pm(row.auc, row.auc_ci)]
+        if threshold:
+            to = "not reached" if row.episodes_to_threshold is None else f"{row.episodes_to_threshold:g}"
+            cells.append(f"{to} ({row.reached}/{row.runs} runs)")
+        body.append(cells)
+    return header, body
+
+
+def format_summary(rows: Sequence) -> str:
+    """:func:`~ps_graph.experiments.summarize` rows as an aligned plain-text table.
+
+    >>> from ps_graph.experiments import SummaryRow
+    >>> print(format_summary([SummaryRow("ps", "E", 2, "return", 10, 0.75, 0.1, 0.5, 0.05)]))
+    agent  environment  runs  final return (last 10)  AUC (return)
+    ps     E               2  0.750 ± 0.100           0.500 ± 0.050
+    """
+    header, body = summary_table(list(rows))
+    if not header:
+        return "(no finished runs)"
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    numeric = {2}  # runs: right-aligned
+
+    def line(cells):
+        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join(line(cells).rstrip() for cells in [header, *body])
