@@ -22,8 +22,17 @@ import numpy as np
 
 from ps_graph.files import atomic_write_text, save_figure
 
-__all__ = ["command_line", "agents_command_line", "parse", "steps_command_line", "finish_axes", "write_table",
-           "write_outputs", "wrote", "print_summary"]
+__all__ = [
+    "agents_command_line",
+    "command_line",
+    "finish_axes",
+    "parse",
+    "print_summary",
+    "steps_command_line",
+    "write_outputs",
+    "write_table",
+    "wrote",
+]
 
 
 def command_line(doc: str, out: str, *, seed_help: str | None = None) -> argparse.ArgumentParser:
@@ -34,8 +43,9 @@ def command_line(doc: str, out: str, *, seed_help: str | None = None) -> argpars
     return parser
 
 
-def agents_command_line(doc: str, out: str, *, agents: int, unit: str, count: int,
-                        seed_help: str) -> argparse.ArgumentParser:
+def agents_command_line(
+    doc: str, out: str, *, agents: int, unit: str, count: int, seed_help: str
+) -> argparse.ArgumentParser:
     """:func:`command_line` plus ``--agents`` (agents per curve, default ``agents``) and
     ``--<unit>s`` (``<unit>``s per agent, default ``count``), for the examples that average
     many agents per curve."""
@@ -51,8 +61,11 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None, **minimum
     ``--seed`` must be >= 0 in every example.
     """
     args = parser.parse_args(argv)
-    low = [f"--{name.replace('_', '-')} must be >= {least} (got {getattr(args, name)})"
-           for name, least in {**minimum, "seed": 0}.items() if getattr(args, name) < least]
+    low = [
+        f"--{name.replace('_', '-')} must be >= {least} (got {getattr(args, name)})"
+        for name, least in {**minimum, "seed": 0}.items()
+        if getattr(args, name) < least
+    ]
     if low:
         parser.error("; ".join(low))
     return args

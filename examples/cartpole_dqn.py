@@ -1,9 +1,7 @@
 """The course's CartPole training with DQN, through the same train loop as PS and Q-learning.
 
-Settings: the rl-baselines3-zoo hyperparameters for CartPole-v1 (50,000 steps; learning
-rate 2.3e-3, batch 64, buffer 100,000, learning_starts 1,000, gamma 0.99, target network
-copied every 10 steps, 128 gradient steps every 256 steps, epsilon 1 -> 0.04 over the
-first 16 % of training, two hidden layers of 256).
+Settings: the rl-baselines3-zoo hyperparameters for CartPole-v1, 50,000 steps
+(:data:`qbaselines.presets.CARTPOLE_ZOO` lists them).
 
 Run:  python examples/cartpole_dqn.py --out results/cartpole
 Writes OUT/cartpole_dqn.png (return per episode), OUT/cartpole_dqn.csv and the agent
@@ -15,19 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import gymnasium as gym
+from _common import steps_command_line, wrote
 
 import ps_graph
 from ps_graph.files import save_figure, write_episode_csv
 from ps_graph.inspection.plots import plot_learning_curves
 from qbaselines import DQNAgent
-
-from _common import steps_command_line, wrote
-
-ZOO = dict(
-    learning_rate=2.3e-3, batch_size=64, buffer_size=100_000, learning_starts=1_000, gamma=0.99,
-    target_update_interval=10, train_freq=256, gradient_steps=128, exploration_fraction=0.16,
-    exploration_final_eps=0.04, net_arch=[256, 256],
-)
+from qbaselines.presets import CARTPOLE_ZOO as ZOO
 
 
 def run(out: Path, steps: int = 50_000, seed: int = 0, progress: bool = True) -> dict:
@@ -40,16 +32,23 @@ def run(out: Path, steps: int = 50_000, seed: int = 0, progress: bool = True) ->
     fig = plot_learning_curves({"DQN": [result]}, window=10, panels=("reward",), title="CartPole-v1: DQN")
     png_path = save_figure(fig, out / "cartpole_dqn.png", dpi=110)
     model_path = agent.save(out / "cartpole_dqn.pt")
-    return {"csv": csv_path, "png": png_path, "model": model_path,
-            "eval_mean_return": float(evaluation.returns.mean()), "steps_per_s": result.steps / result.wall_time}
+    return {
+        "csv": csv_path,
+        "png": png_path,
+        "model": model_path,
+        "eval_mean_return": float(evaluation.returns.mean()),
+        "steps_per_s": result.steps / result.wall_time,
+    }
 
 
 def main(argv=None) -> None:
     args = steps_command_line(__doc__, "results/cartpole", 50_000, argv)
     report = run(args.out, args.steps, args.seed)
     speed = f"{report['steps_per_s']:.0f} training steps/s"
-    print(f"deterministic 20-episode evaluation: mean return {report['eval_mean_return']:.1f} ({speed}); "
-          + wrote(report, "csv", "png", "model"))
+    print(
+        f"deterministic 20-episode evaluation: mean return {report['eval_mean_return']:.1f} ({speed}); "
+        + wrote(report, "csv", "png", "model")
+    )
 
 
 if __name__ == "__main__":

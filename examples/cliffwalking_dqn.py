@@ -1,8 +1,9 @@
 """The blog's task: DQN on CliffWalking with its reward processing as a gymnasium wrapper.
 
-Settings after ../shared/seeds/blog_dqn_cliffwalking.txt: one hidden layer of 48 units,
-learning rate 1e-3, discount 0.9, target network synced every 10 steps, replay memory of
-1,000 transitions, batches of 32, one-hot states, epsilon decaying linearly to 0. The
+Settings after ../shared/seeds/blog_dqn_cliffwalking.txt (:data:`qbaselines.presets.CLIFFWALKING_BLOG`):
+one hidden layer of 48 units, learning rate 1e-3, discount 0.9, target network synced every
+10 steps, replay memory of 1,000 transitions, batches of 32, one-hot states, epsilon decaying
+linearly to 0. The
 wrapper :class:`ps_graph.envs.wrappers.CliffWalkingBlogReward` ends the episode when the agent
 steps off the cliff (reward 0) and gives 1 at the goal; episodes are cut at 100 steps.
 After training, the greedy policy is tested on 100 episodes: it must reach the goal
@@ -18,20 +19,14 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-
-import ps_graph
-from ps_graph.files import save_figure, write_episode_csv
-from ps_graph.inspection.plots import plot_learning_curves
-from ps_graph.envs.wrappers import CliffWalkingBlogReward
-from qbaselines import DQNAgent
-
 from _common import steps_command_line, wrote
 
-SETTINGS = dict(
-    net_arch=[48], learning_rate=1e-3, gamma=0.9, target_update_interval=10, buffer_size=1_000, batch_size=32,
-    learning_starts=200, train_freq=1, gradient_steps=1, exploration_fraction=0.6, exploration_final_eps=0.0,
-)
-
+import ps_graph
+from ps_graph.envs.wrappers import CliffWalkingBlogReward
+from ps_graph.files import save_figure, write_episode_csv
+from ps_graph.inspection.plots import plot_learning_curves
+from qbaselines import DQNAgent
+from qbaselines.presets import CLIFFWALKING_BLOG as SETTINGS
 
 ENV_NAME = "CliffWalking-v1[max_episode_steps=100]+CliffWalkingBlogReward"
 
@@ -56,8 +51,10 @@ def run(out: Path, steps: int = 20_000, seed: int = 0) -> dict:
 def main(argv=None) -> None:
     args = steps_command_line(__doc__, "results/cliffwalking", 20_000, argv)
     report = run(args.out, args.steps, args.seed)
-    print(f"greedy policy reached the goal in {report['reached_goal']} of 100 test episodes "
-          f"(path length {report['path_length']:.0f}); {wrote(report, 'csv', 'png')}")
+    print(
+        f"greedy policy reached the goal in {report['reached_goal']} of 100 test episodes "
+        f"(path length {report['path_length']:.0f}); {wrote(report, 'csv', 'png')}"
+    )
 
 
 if __name__ == "__main__":

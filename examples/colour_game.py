@@ -53,14 +53,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from _common import agents_command_line, finish_axes, parse, print_summary, write_outputs
 from tqdm.auto import tqdm
 
 from ps_graph import PSAgent, action_clip
 from ps_graph.envs import NeverEndingColourGame
 from ps_graph.growth import Generalization
 from ps_graph.inspection.plots import mean_and_ci
-
-from _common import agents_command_line, finish_axes, parse, print_summary, write_outputs
 
 NAME = "colour_game"
 FIELDS = ("setting", "agent", "trial", "value", "ci95", "measure")
@@ -95,8 +94,9 @@ def play(generalization: bool, trials: int, seed: int, num_directions: int = 2):
     return exact, rewards
 
 
-def run(out: Path, agents: int = 100, trials: int = 300, num_directions: int = 2, seed: int = 0,
-        progress: bool = True) -> dict:
+def run(
+    out: Path, agents: int = 100, trials: int = 300, num_directions: int = 2, seed: int = 0, progress: bool = True
+) -> dict:
     """Play both kinds of agent and write OUT/colour_game.png and .csv.
 
     Returns ``{"csv", "png", "exact": {agent: (agents, trials) array}, "rewards": {agent:
@@ -110,8 +110,10 @@ def run(out: Path, agents: int = 100, trials: int = 300, num_directions: int = 2
         rewards[name] = np.stack([r for _, r in runs])
         for measure, data in (("exact", exact[name]), ("observed", rewards[name])):
             mean, half = mean_and_ci(data)
-            rows += [("gamma_damping=0, eta_glow_damping=1", name, t, m, h, measure)
-                     for t, (m, h) in enumerate(zip(mean, half))]
+            rows += [
+                ("gamma_damping=0, eta_glow_damping=1", name, t, m, h, measure)
+                for t, (m, h) in enumerate(zip(mean, half))
+            ]
     limits = {name: asymptote(num_directions, g) for name, g in AGENTS.items()}
     fig = plot(exact, limits, num_directions=num_directions)
     return {**write_outputs(out, NAME, FIELDS, rows, fig), "exact": exact, "rewards": rewards, "asymptote": limits}
@@ -131,25 +133,40 @@ def plot(exact: dict, limits: dict, *, num_directions: int):
         (line,) = ax.plot(trial, mean, label=f"{name} ({data.shape[0]} agents)")
         ax.fill_between(trial, mean - half, mean + half, color=line.get_color(), alpha=0.2, linewidth=0)
         frac = Fraction(limits[name]).limit_denominator(100)
-        ax.axhline(limits[name], color=line.get_color(), linestyle="--", linewidth=1.0,
-                   label=f"asymptote {frac} ({'2/(n+1)' if 'generalization' in name else '1/n'})")
+        ax.axhline(
+            limits[name],
+            color=line.get_color(),
+            linestyle="--",
+            linewidth=1.0,
+            label=f"asymptote {frac} ({'2/(n+1)' if 'generalization' in name else '1/n'})",
+        )
     ax.set_ylabel("success probability (exact, mean over agents)")
     ax.set_ylim(min(limits.values()) - 0.1, max(limits.values()) + 0.08)
-    ax.set_title(f"Never-ending colour game, n = {num_directions} directions, a new colour every trial\n"
-                 "PS gamma_damping = 0, eta_glow_damping = 1, standard policy")
+    ax.set_title(
+        f"Never-ending colour game, n = {num_directions} directions, a new colour every trial\n"
+        "PS gamma_damping = 0, eta_glow_damping = 1, standard policy"
+    )
     finish_axes(ax, "trial", "lower right")
     return fig
 
 
 def main(argv=None) -> None:
-    parser = agents_command_line(__doc__, "results/colour_game", agents=100, unit="trial", count=300,
-                                 seed_help="first seed; agents use seed, seed+1, ...")
+    parser = agents_command_line(
+        __doc__,
+        "results/colour_game",
+        agents=100,
+        unit="trial",
+        count=300,
+        seed_help="first seed; agents use seed, seed+1, ...",
+    )
     parser.add_argument("--directions", type=int, default=2, help="arrow directions (= actions)")
     args = parse(parser, argv, agents=1, trials=1, directions=2)
     report = run(args.out, args.agents, args.trials, args.directions, args.seed)
     last = max(1, args.trials // 10)
-    rows = [f"{name:26s} {data[:, -last:].mean():.3f}                                 | "
-            f"{report['asymptote'][name]:.3f}" for name, data in report["exact"].items()]
+    rows = [
+        f"{name:26s} {data[:, -last:].mean():.3f}                                 | {report['asymptote'][name]:.3f}"
+        for name, data in report["exact"].items()
+    ]
     print_summary(f"{'agent':26s} success probability, last {last} trials (exact) | asymptote", rows, report)
 
 

@@ -56,6 +56,7 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+from _common import agents_command_line, finish_axes, parse, print_summary, write_outputs
 from tqdm.auto import tqdm
 
 import ps_graph.envs  # noqa: F401  (registers "ps_graph/DynaMaze-v0")
@@ -64,16 +65,20 @@ from ps_graph.inspection.plots import mean_and_ci
 from ps_graph.tabular import TabularMDP, VectorMDP, from_env, value_iteration
 from qbaselines import BatchedQLearning
 
-from _common import agents_command_line, finish_axes, parse, print_summary, write_outputs
-
 NAME = "dyna_maze"
 FIELDS = ("setting", "agent", "episode", "value", "ci95", "measure")
 ETAS = (0.02, 0.05, 0.1, 0.2)
 POLICIES = ("standard", "softmax")
 #: Sutton & Barto's Dyna maze example: alpha 0.1, gamma 0.95, epsilon 0.1, Q0 = 0.
-Q_SETTINGS = {"learning_rate": 0.1, "gamma": 0.95, "exploration": "epsilon_greedy",
-              "exploration_schedule": "constant", "exploration_initial_eps": 0.1, "exploration_final_eps": 0.1,
-              "q_init": 0.0}
+Q_SETTINGS = {
+    "learning_rate": 0.1,
+    "gamma": 0.95,
+    "exploration": "epsilon_greedy",
+    "exploration_schedule": "constant",
+    "exploration_initial_eps": 0.1,
+    "exploration_final_eps": 0.1,
+    "q_init": 0.0,
+}
 Q_NAME = "Q-learning (lr 0.1, gamma 0.95, eps 0.1)"
 
 
@@ -127,13 +132,25 @@ def settings(etas: Sequence[float], beta_softmax: float) -> list[tuple[str, str,
     for policy in POLICIES:
         for eta in etas:
             extra = {"beta_softmax": beta_softmax} if policy == "softmax" else {}
-            out.append((policy, f"PS {policy}, eta_glow_damping = {eta:g}",
-                        dict(gamma_damping=0.0, eta_glow_damping=eta, policy=policy, **extra)))
+            out.append(
+                (
+                    policy,
+                    f"PS {policy}, eta_glow_damping = {eta:g}",
+                    dict(gamma_damping=0.0, eta_glow_damping=eta, policy=policy, **extra),
+                )
+            )
     return out
 
 
-def run(out: Path, agents: int = 100, episodes: int = 300, etas: Sequence[float] = ETAS,
-        beta_softmax: float = 1.0, seed: int = 0, progress: bool = True) -> dict:
+def run(
+    out: Path,
+    agents: int = 100,
+    episodes: int = 300,
+    etas: Sequence[float] = ETAS,
+    beta_softmax: float = 1.0,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
     """Train every curve's agents and write OUT/dyna_maze.png and .csv.
 
     Returns ``{"csv", "png", "shortest_path", "steps": {label: mean steps per episode},
@@ -145,8 +162,10 @@ def run(out: Path, agents: int = 100, episodes: int = 300, etas: Sequence[float]
         raise ConfigError("give at least one eta_glow_damping value.")
     mdp = dyna_maze_mdp()
     best = shortest_path(mdp)
-    runs = [(panel, label, lambda hp=hp: BatchedTwoLayerPS.for_mdp(mdp, agents, seed=seed, **hp))
-            for panel, label, hp in settings(etas, beta_softmax)]
+    runs = [
+        (panel, label, lambda hp=hp: BatchedTwoLayerPS.for_mdp(mdp, agents, seed=seed, **hp))
+        for panel, label, hp in settings(etas, beta_softmax)
+    ]
     runs.append(("both", Q_NAME, lambda: BatchedQLearning.for_mdp(mdp, agents, seed=seed, **Q_SETTINGS)))
     steps, bands, final, greedy, greedy_median, panels, rows = {}, {}, {}, {}, {}, {}, []
     for panel, label, make in tqdm(runs, desc="Dyna maze", disable=not progress):
@@ -161,8 +180,14 @@ def run(out: Path, agents: int = 100, episodes: int = 300, etas: Sequence[float]
         kind = "Q-learning" if panel == "both" else "PS"
         rows += [(label, kind, e, m, h, "steps") for e, (m, h) in enumerate(zip(mean, half), start=1)]
     fig = plot(steps, bands, panels, best=best, agents=agents, beta_softmax=beta_softmax)
-    return {**write_outputs(out, NAME, FIELDS, rows, fig), "shortest_path": best, "steps": steps,
-            "final_steps": final, "greedy_shortest": greedy, "greedy_median": greedy_median}
+    return {
+        **write_outputs(out, NAME, FIELDS, rows, fig),
+        "shortest_path": best,
+        "steps": steps,
+        "final_steps": final,
+        "greedy_shortest": greedy,
+        "greedy_median": greedy_median,
+    }
 
 
 def plot(steps: dict, bands: dict, panels: dict, *, best: int, agents: int, beta_softmax: float):
@@ -171,8 +196,10 @@ def plot(steps: dict, bands: dict, panels: dict, *, best: int, agents: int, beta
 
     fig = Figure(figsize=(12, 4.8), layout="constrained")
     axes = dict(zip(POLICIES, fig.subplots(1, 2, sharey=True)))
-    titles = {"standard": "PS, standard policy (h / sum h)",
-              "softmax": f"PS, softmax policy (beta_softmax = {beta_softmax:g})"}
+    titles = {
+        "standard": "PS, standard policy (h / sum h)",
+        "softmax": f"PS, softmax policy (beta_softmax = {beta_softmax:g})",
+    }
     for policy, ax in axes.items():
         for label, mean in steps.items():
             if panels[label] not in (policy, "both"):
@@ -190,14 +217,21 @@ def plot(steps: dict, bands: dict, panels: dict, *, best: int, agents: int, beta
         ax.set_title(titles[policy])
         finish_axes(ax, "episode", "upper right", which="both")
     axes["standard"].set_ylabel("steps per episode (mean over agents)")
-    fig.suptitle(f"Dyna maze (Sutton & Barto, 6 x 9): mean over {agents} agents per curve, 95 % band; "
-                 "PS gamma_damping = 0")
+    fig.suptitle(
+        f"Dyna maze (Sutton & Barto, 6 x 9): mean over {agents} agents per curve, 95 % band; PS gamma_damping = 0"
+    )
     return fig
 
 
 def main(argv=None) -> None:
-    parser = agents_command_line(__doc__, "results/dyna_maze", agents=100, unit="episode", count=300,
-                                 seed_help="root seed of the agents' streams")
+    parser = agents_command_line(
+        __doc__,
+        "results/dyna_maze",
+        agents=100,
+        unit="episode",
+        count=300,
+        seed_help="root seed of the agents' streams",
+    )
     parser.add_argument("--etas", type=float, nargs="+", default=list(ETAS), help="eta_glow_damping values")
     parser.add_argument("--beta", type=float, default=1.0, help="beta_softmax of the softmax policy")
     args = parse(parser, argv, agents=1, episodes=1)
@@ -206,8 +240,11 @@ def main(argv=None) -> None:
     if not (args.beta > 0 and math.isfinite(args.beta)):
         parser.error("--beta must be a positive number")
     report = run(args.out, args.agents, args.episodes, args.etas, args.beta, args.seed)
-    rows = [f"{label:42s} {value:8.1f}               | {report['greedy_median'][label]:6.0f} steps, "
-            f"{report['greedy_shortest'][label]:4.0%} of agents" for label, value in report["final_steps"].items()]
+    rows = [
+        f"{label:42s} {value:8.1f}               | {report['greedy_median'][label]:6.0f} steps, "
+        f"{report['greedy_shortest'][label]:4.0%} of agents"
+        for label, value in report["final_steps"].items()
+    ]
     header = f"{'agent':42s} steps, last 10 episodes | greedy path: median, shortest ({report['shortest_path']})"
     print_summary(header, rows, report)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+from _common import command_line, parse, print_summary
 from tqdm.auto import tqdm
 
 import ps_graph
@@ -28,8 +29,6 @@ from ps_graph.inspection.drawing import plot_policy_map
 from ps_graph.inspection.plots import plot_learning_curves
 from ps_graph.inspection.viz import write_html
 from qbaselines import QLearningAgent
-
-from _common import command_line, parse, print_summary
 
 AGENTS = {
     "PS (eta=0.04, gamma=0)": lambda env, seed: ps_graph.PSAgent.for_env(
@@ -75,8 +74,12 @@ def main(argv=None) -> None:
     args = parse(parser, argv, runs=1, episodes=1)
     report = run(args.out, args.runs, args.episodes, args.seed)
     rows = [f"{name:36s} {rate:.3f}" for name, rate in report["success_last_100"].items()]
-    print_summary(f"{'agent':36s} mean success, last 100 episodes", rows, report,
-                  files=("csv", "png", "agent", "ecm_html", "policy_map"))
+    print_summary(
+        f"{'agent':36s} mean success, last 100 episodes",
+        rows,
+        report,
+        files=("csv", "png", "agent", "ecm_html", "policy_map"),
+    )
 
 
 if __name__ == "__main__":

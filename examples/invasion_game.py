@@ -57,12 +57,11 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+from _common import agents_command_line, finish_axes, parse, print_summary, write_outputs
 from tqdm.auto import tqdm
 
 from ps_graph import BatchedTwoLayerPS, ConfigError
 from ps_graph.tabular import TabularMDP, VectorMDP
-
-from _common import agents_command_line, finish_axes, parse, print_summary, write_outputs
 
 NAME = "invasion_game"
 FIELDS = ("panel", "setting", "agent", "trial", "value", "measure")
@@ -86,8 +85,17 @@ def invasion_mdp(num_symbols: int = 2, inverted: bool = False) -> TabularMDP:
     rewards = (doors[None, :] == correct[:, None]).astype(float)[..., None]
     stay = np.broadcast_to(doors[:, None, None], (n, n, 1))
     name = f"invasion game ({n} symbols{', inverted' if inverted else ''})"
-    return TabularMDP(n, n, np.ones((n, n, 1)), stay, rewards, np.ones((n, n, 1), bool), np.full(n, 1.0 / n),
-                      max_episode_steps=1, name=name)
+    return TabularMDP(
+        n,
+        n,
+        np.ones((n, n, 1)),
+        stay,
+        rewards,
+        np.ones((n, n, 1), bool),
+        np.full(n, 1.0 / n),
+        max_episode_steps=1,
+        name=name,
+    )
 
 
 def play(agent: BatchedTwoLayerPS, trials: int, invert_at: int, num_symbols: int, seed: int):
@@ -95,8 +103,10 @@ def play(agent: BatchedTwoLayerPS, trials: int, invert_at: int, num_symbols: int
     trial ``invert_at``. Returns ``(exact, observed)``, each of shape (trials,): the exact
     blocking probability before each trial (from the hopping probabilities, reflection not
     included) and the observed fraction of agents that blocked."""
-    phases = [VectorMDP(invasion_mdp(num_symbols, inverted), agent.num_agents, seed=seed + i)
-              for i, inverted in enumerate((False, True))]
+    phases = [
+        VectorMDP(invasion_mdp(num_symbols, inverted), agent.num_agents, seed=seed + i)
+        for i, inverted in enumerate((False, True))
+    ]
     exact, observed = np.zeros(trials), np.zeros(trials)
     for t in range(trials):
         game = phases[int(t >= invert_at)]
@@ -118,26 +128,37 @@ def _label(gamma: float) -> str:
     return str(frac)
 
 
-def run(out: Path, agents: int = 1000, trials: int = 500, invert_at: int = 250,
-        gammas: Sequence[float] = GAMMAS, reflections: Sequence[int] = REFLECTIONS,
-        reflection_gamma: float = REFLECTION_GAMMA, num_symbols: int = 2, seed: int = 0,
-        progress: bool = True) -> dict:
+def run(
+    out: Path,
+    agents: int = 1000,
+    trials: int = 500,
+    invert_at: int = 250,
+    gammas: Sequence[float] = GAMMAS,
+    reflections: Sequence[int] = REFLECTIONS,
+    reflection_gamma: float = REFLECTION_GAMMA,
+    num_symbols: int = 2,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
     """Both panels' experiments; writes OUT/invasion_game.png and .csv.
 
     Returns ``{"csv", "png", "damping": {gamma: exact curve}, "reflection": {R: observed
     curve}, "reflection_exact_baseline": exact curve at R = 0}`` (curves of shape (trials,)).
     """
     if not isinstance(invert_at, int) or not 0 < invert_at < trials:
-        raise ConfigError(f"invert_at must be a trial in 1..trials-1 = 1..{trials - 1}; got {invert_at!r}. "
-                          "The inversion needs trials before and after it.")
+        raise ConfigError(
+            f"invert_at must be a trial in 1..trials-1 = 1..{trials - 1}; got {invert_at!r}. "
+            "The inversion needs trials before and after it."
+        )
     if not gammas or not reflections:
         raise ConfigError("give at least one gamma_damping value and one num_reflections value.")
     settings = [("damping", g, 0) for g in gammas] + [("reflection", reflection_gamma, r) for r in reflections]
     damping, reflection, baseline = {}, {}, None
     rows = []
     for panel, gamma, refl in tqdm(settings, desc="invasion game", disable=not progress):
-        agent = BatchedTwoLayerPS(num_symbols, num_symbols, agents, gamma_damping=gamma, eta_glow_damping=1.0,
-                                  num_reflections=refl, seed=seed)
+        agent = BatchedTwoLayerPS(
+            num_symbols, num_symbols, agents, gamma_damping=gamma, eta_glow_damping=1.0, num_reflections=refl, seed=seed
+        )
         exact, observed = play(agent, trials, invert_at, num_symbols, seed=seed + 1)
         setting = f"gamma_damping={gamma:g}, num_reflections={refl}"
         if refl == 0:
@@ -150,17 +171,37 @@ def run(out: Path, agents: int = 1000, trials: int = 500, invert_at: int = 250,
             if refl == 0:
                 baseline = exact
     if baseline is None:  # the dashed reference of the reflection panel
-        agent = BatchedTwoLayerPS(num_symbols, num_symbols, agents, gamma_damping=reflection_gamma,
-                                  eta_glow_damping=1.0, seed=seed)
+        agent = BatchedTwoLayerPS(
+            num_symbols, num_symbols, agents, gamma_damping=reflection_gamma, eta_glow_damping=1.0, seed=seed
+        )
         baseline = play(agent, trials, invert_at, num_symbols, seed=seed + 1)[0]
-    fig = plot(damping, reflection, baseline, agents=agents, invert_at=invert_at, num_symbols=num_symbols,
-               reflection_gamma=reflection_gamma)
-    return {**write_outputs(out, NAME, FIELDS, rows, fig), "damping": damping, "reflection": reflection,
-            "reflection_exact_baseline": baseline}
+    fig = plot(
+        damping,
+        reflection,
+        baseline,
+        agents=agents,
+        invert_at=invert_at,
+        num_symbols=num_symbols,
+        reflection_gamma=reflection_gamma,
+    )
+    return {
+        **write_outputs(out, NAME, FIELDS, rows, fig),
+        "damping": damping,
+        "reflection": reflection,
+        "reflection_exact_baseline": baseline,
+    }
 
 
-def plot(damping: dict, reflection: dict, baseline: np.ndarray, *, agents: int, invert_at: int,
-         num_symbols: int, reflection_gamma: float):
+def plot(
+    damping: dict,
+    reflection: dict,
+    baseline: np.ndarray,
+    *,
+    agents: int,
+    invert_at: int,
+    num_symbols: int,
+    reflection_gamma: float,
+):
     """The two panels: exact efficiency per gamma; observed blocking rate per reflection count."""
     from matplotlib.figure import Figure
 
@@ -171,31 +212,38 @@ def plot(damping: dict, reflection: dict, baseline: np.ndarray, *, agents: int, 
     left.set_title("Forgetting: exact blocking efficiency (from h-values)")
     for refl, curve in reflection.items():
         right.plot(np.arange(len(curve)), curve, linewidth=0.9, label=f"num_reflections = {refl} (observed)")
-    right.plot(np.arange(len(baseline)), baseline, "k--", linewidth=1.2,
-               label="num_reflections = 0, exact")
+    right.plot(np.arange(len(baseline)), baseline, "k--", linewidth=1.2, label="num_reflections = 0, exact")
     right.set_title(f"Reflection at gamma_damping = {_label(reflection_gamma)}: observed blocking rate")
     for ax in (left, right):
         ax.axvline(invert_at, color="grey", linestyle=":", linewidth=1.2)
         ax.axhline(1.0 / num_symbols, color="grey", linewidth=0.8, alpha=0.6, label=f"chance (1/{num_symbols})")
-        ax.text(invert_at - 4, 0.5, "symbols inverted", color="grey", fontsize=9, rotation=90, ha="right",
-                va="center")
+        ax.text(invert_at - 4, 0.5, "symbols inverted", color="grey", fontsize=9, rotation=90, ha="right", va="center")
         ax.set_ylim(0.0, 1.02)
         finish_axes(ax, "trial", "lower left")
     left.set_ylabel("blocking efficiency (P(block))")
-    fig.suptitle(f"Invasion game, {num_symbols} symbols, meaning inverted at trial {invert_at}: "
-                 f"mean over {agents} PS agents (eta_glow_damping = 1)")
+    fig.suptitle(
+        f"Invasion game, {num_symbols} symbols, meaning inverted at trial {invert_at}: "
+        f"mean over {agents} PS agents (eta_glow_damping = 1)"
+    )
     return fig
 
 
 def main(argv=None) -> None:
-    parser = agents_command_line(__doc__, "results/invasion", agents=1000, unit="trial", count=500,
-                                 seed_help="root seed of the agents' streams")
+    parser = agents_command_line(
+        __doc__, "results/invasion", agents=1000, unit="trial", count=500, seed_help="root seed of the agents' streams"
+    )
     parser.add_argument("--invert-at", type=int, default=250, help="first trial with inverted symbols")
     parser.add_argument("--gammas", type=float, nargs="+", default=list(GAMMAS), help="gamma_damping values")
-    parser.add_argument("--reflections", type=int, nargs="+", default=list(REFLECTIONS),
-                        help="num_reflections values (reflection panel)")
-    parser.add_argument("--reflection-gamma", type=float, default=REFLECTION_GAMMA,
-                        help="gamma_damping of the reflection panel")
+    parser.add_argument(
+        "--reflections",
+        type=int,
+        nargs="+",
+        default=list(REFLECTIONS),
+        help="num_reflections values (reflection panel)",
+    )
+    parser.add_argument(
+        "--reflection-gamma", type=float, default=REFLECTION_GAMMA, help="gamma_damping of the reflection panel"
+    )
     parser.add_argument("--symbols", type=int, default=2, help="symbols (= doors)")
     args = parse(parser, argv, agents=1, trials=2, symbols=2)
     if not 0 < args.invert_at < args.trials:
@@ -204,13 +252,26 @@ def main(argv=None) -> None:
         parser.error("--gammas and --reflection-gamma must lie in [0, 1]")
     if min(args.reflections) < 0:
         parser.error("--reflections must be >= 0")
-    report = run(args.out, args.agents, args.trials, args.invert_at, args.gammas, args.reflections,
-                 args.reflection_gamma, args.symbols, args.seed)
+    report = run(
+        args.out,
+        args.agents,
+        args.trials,
+        args.invert_at,
+        args.gammas,
+        args.reflections,
+        args.reflection_gamma,
+        args.symbols,
+        args.seed,
+    )
     before, end = args.invert_at - 1, args.trials - 1
-    rows = [f"{'gamma_damping = ' + _label(gamma):32s} {curve[before]:.3f} / {curve[end]:.3f} (exact)"
-            for gamma, curve in report["damping"].items()]
-    rows += [f"{'num_reflections = ' + str(refl):32s} {curve[before]:.3f} / {curve[end]:.3f} (observed)"
-             for refl, curve in report["reflection"].items()]
+    rows = [
+        f"{'gamma_damping = ' + _label(gamma):32s} {curve[before]:.3f} / {curve[end]:.3f} (exact)"
+        for gamma, curve in report["damping"].items()
+    ]
+    rows += [
+        f"{'num_reflections = ' + str(refl):32s} {curve[before]:.3f} / {curve[end]:.3f} (observed)"
+        for refl, curve in report["reflection"].items()
+    ]
     print_summary(f"{'setting':32s} efficiency at trial {before} / trial {end}", rows, report)
 
 

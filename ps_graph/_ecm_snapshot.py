@@ -108,7 +108,7 @@ def remove_clip(ecm, clip: Hashable) -> None:
     for source in sources:
         row = ecm._rows[source]
         j = ecm._position(source, row, clip)
-        targets = row.targets[:j] + row.targets[j + 1:]
+        targets = row.targets[:j] + row.targets[j + 1 :]
         row.targets = ecm._share(targets)
         del row.h[j]  # each row owns its h array; stamps stay, so the other values stay lazy
         glowing.pop((source, clip), None)

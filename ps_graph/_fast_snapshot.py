@@ -68,8 +68,9 @@ class _Checked:
         self.stamps = check_each("stamps", list(lazy["stamps"]), _count, n)
         if any(s > self.clock for s in self.stamps):
             raise ConfigError(f"a stamp is after the clock {self.clock}.")
-        self.emotions = [v for row in check_table("emotions", list(map(list, snap["emotions"])), n, a, _flag)
-                         for v in row]
+        self.emotions = [
+            v for row in check_table("emotions", list(map(list, snap["emotions"])), n, a, _flag) for v in row
+        ]
         self.glowing = self._glowing(lazy["glowing"], snap["glowing"])
         self.uniforms = [check_real("uniform", u, 0.0, 1.0, high_open=True) for u in snap["uniforms"]]
         self.next_u = _count("next_uniform", snap["next_uniform"])
@@ -90,8 +91,10 @@ class _Checked:
 
     def _glowing(self, stored, current) -> dict[int, list]:
         """Glowing edges with their stored glow and stamp (``lazy`` wins over current values)."""
-        glowing = {self.edge("glowing edge", g[:2]): [check_real("glow", g[2], 0.0), _count("glow stamp", g[3])]
-                   for g in stored}
+        glowing = {
+            self.edge("glowing edge", g[:2]): [check_real("glow", g[2], 0.0), _count("glow stamp", g[3])]
+            for g in stored
+        }
         for i, j, g in current:
             glowing.setdefault(self.edge("glowing edge", (i, j)), [check_real("glow", g, 0.0), self.glow_clock])
         if any(s > self.glow_clock for _, s in glowing.values()):

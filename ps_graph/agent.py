@@ -34,9 +34,9 @@ True
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
@@ -47,7 +47,7 @@ from .ecm import ECM
 from .errors import ConfigError, PSGraphError
 from .percepts import action_list, percept_encoder
 
-__all__ = ["PSConfig", "PSAgent", "percept_clip", "action_clip"]
+__all__ = ["PSAgent", "PSConfig", "action_clip", "percept_clip"]
 
 
 def percept_clip(key: Hashable) -> tuple[str, Hashable]:
@@ -110,22 +110,14 @@ class PSConfig:
 
     def ecm_kwargs(self) -> dict[str, Any]:
         """The parameters that configure the agent's :class:`ECM`."""
-        return {
-            "gamma_damping": self.gamma_damping,
-            "eta_glow_damping": self.eta_glow_damping,
-            "glow": self.glow,
-            "policy": self.policy,
-            "beta_softmax": self.beta_softmax,
-            "h0": self.h0,
-            "h_floor": self.h_floor,
-            "max_hops": self.max_hops,
-        }
+        names = ("gamma_damping", "eta_glow_damping", "glow", "policy", "beta_softmax", "h0", "h_floor", "max_hops")
+        return {name: getattr(self, name) for name in names}
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
-def _would_be_ecm(ecm: ECM, clip: Hashable, actions: list[Hashable], added: Mapping) -> ECM:
+def _would_be_ecm(ecm: ECM, clip: Hashable, actions: Sequence[Hashable], added: Mapping) -> ECM:
     """A scratch ECM (same policy) holding what a walk from the unseen percept ``clip``
     could reach once it is created: ``clip`` -> ``actions`` and ``added[clip]``; every
     other ``source`` -> its current out-edges in ``ecm`` and ``added[source]``.
@@ -253,7 +245,7 @@ class PSAgent:
             path = ecm.walk(clip, self.rng)
         ecm.excite(path)
         self._pending = (clip, path[-1])
-        return path[-1][1]
+        return cast("tuple[str, int]", path[-1])[1]  # a walk ends at an action clip ("action", a)
 
     def greedy_action(self, observation: object) -> int:
         """The most probable action for ``observation`` (first of ties), changing nothing.
@@ -329,9 +321,11 @@ class PSAgent:
         """The ECM as an up-to-date networkx DiGraph (see :attr:`ECM.graph`)."""
         return self.ecm.graph
 
-    def h_values(self, observation: object) -> dict[int, float]:
-        """Current h-values of the edges from ``observation``'s percept clip, by target."""
-        return {t[1]: h for t, h in self.ecm.out_h(percept_clip(self.encode(observation))).items()}
+    def h_values(self, observation: object) -> dict[Hashable, float]:
+        """Current h-values of the edges from ``observation``'s percept clip, by target key
+        (an action; under a growth rule also the key of a hidden clip)."""
+        out = self.ecm.out_h(percept_clip(self.encode(observation)))
+        return {cast("tuple[str, Hashable]", t)[1]: h for t, h in out.items()}  # every clip is (kind, key)
 
     def __repr__(self) -> str:
         growth = "" if self.growth is None else f", growth={self.growth!r}"

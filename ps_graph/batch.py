@@ -36,7 +36,7 @@ from .lockstep import LockstepAgents
 from .store import LazyStore
 from .training import TrainResult
 
-__all__ = ["BatchedTwoLayerPS", "BatchResult", "train_batch", "check_rewards"]
+__all__ = ["BatchResult", "BatchedTwoLayerPS", "check_rewards", "train_batch"]
 
 
 class BatchedTwoLayerPS(LockstepAgents):
@@ -60,14 +60,17 @@ class BatchedTwoLayerPS(LockstepAgents):
 
     def _configure(self, config: PSConfig | None, hyperparameters: dict[str, Any]) -> PSConfig:
         if "growth" in hyperparameters:
-            raise ConfigError("BatchedTwoLayerPS is the 2-layer fast path and cannot grow hidden clips; "
-                              "use PSAgent(..., growth=...).")
+            raise ConfigError(
+                "BatchedTwoLayerPS is the 2-layer fast path and cannot grow hidden clips; use PSAgent(..., growth=...)."
+            )
         return make_config(PSConfig, config, hyperparameters, "PS")
 
     def _allocate(self) -> None:
         cfg, k, s, a = self.config, self.num_agents, self.num_states, self.num_actions
         # the lazy store with one clock per agent: tables are brought forward by its closed forms
-        self._store = store = LazyStore(cfg.gamma_damping, cfg.eta_glow_damping, cfg.h0, cfg.h_floor)
+        # (its glowing set stays empty: glow is the dense table below, so no key type)
+        store: LazyStore[Any] = LazyStore(cfg.gamma_damping, cfg.eta_glow_damping, cfg.h0, cfg.h_floor)
+        self._store = store
         store.clock = np.zeros(k, np.int64)
         store.glow_clock = np.zeros(k, np.int64)
         self._h = np.full((k, s, a), cfg.h0)  # current as of _stamp (per agent and row)
@@ -143,7 +146,8 @@ class BatchedTwoLayerPS(LockstepAgents):
         return rules.hopping_probabilities(self.h_values(), self.config.policy, self.config.beta_softmax)
 
     def __repr__(self) -> str:
-        return f"BatchedTwoLayerPS(agents={self.num_agents}, states={self.num_states}, actions={self.num_actions}, {self.config})"
+        sizes = f"agents={self.num_agents}, states={self.num_states}, actions={self.num_actions}"
+        return f"BatchedTwoLayerPS({sizes}, {self.config})"
 
 
 @dataclass(frozen=True)
@@ -162,8 +166,10 @@ class BatchResult:
 
     def runs(self) -> list[TrainResult]:
         """One :class:`~ps_graph.TrainResult` per agent (for plots and CSV)."""
-        return [TrainResult(self.returns[k], self.lengths[k], self.terminated[k], self.wall_time)
-                for k in range(len(self.returns))]
+        return [
+            TrainResult(self.returns[k], self.lengths[k], self.terminated[k], self.wall_time)
+            for k in range(len(self.returns))
+        ]
 
     def success_rate(self, last: int | None = None) -> np.ndarray:
         """Per agent: the fraction of (the ``last``) episodes with a positive return."""

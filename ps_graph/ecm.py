@@ -50,9 +50,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from . import _ecm_exact, _ecm_snapshot, rules
+from . import _ecm_snapshot, _ecm_walks, rules
 from .checks import check_choice, check_int, check_real
-from .errors import ConfigError, UnknownClipError, WalkError
+from .errors import ConfigError, UnknownClipError
 from .store import LazyStore, Row
 
 __all__ = ["ECM", "KINDS"]
@@ -110,15 +110,23 @@ class ECM:
     ) -> None:
         self.gamma_damping = check_real("gamma_damping", gamma_damping, 0.0, 1.0)
         self.eta_glow_damping = check_real(
-            "eta_glow_damping", eta_glow_damping, 0.0, 1.0, low_open=True,
+            "eta_glow_damping",
+            eta_glow_damping,
+            0.0,
+            1.0,
+            low_open=True,
             hint="eta = 1 keeps glow for one step only; smaller values reward earlier steps too.",
         )
-        self.glow_mode = check_choice("glow", glow, rules.GLOW_MODES)
+        self.glow = check_choice("glow", glow, rules.GLOW_MODES)
         self.policy = check_choice("policy", policy, rules.POLICIES)
         self.beta_softmax = check_real("beta_softmax", beta_softmax, 0.0, low_open=True)
         self.h0 = check_real("h0", h0, 0.0, low_open=True)
         self.h_floor = check_real(
-            "h_floor", h_floor, 0.0, self.h0, low_open=True,
+            "h_floor",
+            h_floor,
+            0.0,
+            self.h0,
+            low_open=True,
             hint="The floor must be positive and not above h0.",
         )
         self.max_hops = check_int("max_hops", max_hops, 1)
@@ -128,8 +136,10 @@ class ECM:
         self._actions: dict[Hashable, int] = {}  # action clip -> visits
         self._index: dict[Hashable, dict[Hashable, int]] = {}  # target positions of long rows
         self._shared_targets: dict[tuple, tuple] = {}  # recent target tuples, for sharing
-        # clocks, stamps and the glowing set: edge -> [glow, glow step, source row, position in the row]
-        self._store = LazyStore(self.gamma_damping, self.eta_glow_damping, self.h0, self.h_floor)
+        # clocks, stamps and the glowing set: (source, target) -> [glow, glow step, source row, position in the row]
+        self._store: LazyStore[tuple[Hashable, Hashable]] = LazyStore(
+            self.gamma_damping, self.eta_glow_damping, self.h0, self.h_floor
+        )
         self._action_layer = 1
         self._hidden_layers: dict[int, int] = {}  # layer -> number of hidden clips in it
 
@@ -178,7 +188,9 @@ class ECM:
         on an existing edge, set its h."""
         for clip in (source, target):
             if clip not in self._node:
-                raise ConfigError(f"clip {clip!r} is not in the ECM; add it with add_percept/add_action/add_hidden first.")
+                raise ConfigError(
+                    f"clip {clip!r} is not in the ECM; add it with add_percept/add_action/add_hidden first."
+                )
         if source in self._actions:
             raise ConfigError(f"action clip {source!r} cannot have out-edges: walks end at actions.")
         if self._node[target]["kind"] == "percept":
@@ -290,8 +302,7 @@ class ECM:
 
     def _unknown(self, clip: Hashable) -> UnknownClipError:
         return UnknownClipError(
-            f"clip {clip!r} is not in the ECM; ECM.clips() lists the known clips "
-            "(ECM.clips('percept') the percepts)."
+            f"clip {clip!r} is not in the ECM; ECM.clips() lists the known clips (ECM.clips('percept') the percepts)."
         )
 
     def h(self, source: Hashable, target: Hashable) -> float:
@@ -299,7 +310,7 @@ class ECM:
         row = self._row_of(source, target)
         return self._store.current(row)[self._position(source, row, target)]
 
-    def glow(self, source: Hashable, target: Hashable) -> float:
+    def edge_glow(self, source: Hashable, target: Hashable) -> float:
         """The current glow of an edge."""
         self._row_of(source, target)
         return self._store.glow((source, target))
@@ -326,7 +337,11 @@ class ECM:
         row = self._row_of(clip)
         if not row.targets:
             return {}
-        return dict(zip(row.targets, rules.hopping_probabilities(list(self._store.current(row)), self.policy, self.beta_softmax)))
+        return dict(
+            zip(
+                row.targets, rules.hopping_probabilities(list(self._store.current(row)), self.policy, self.beta_softmax)
+            )
+        )
 
     def visits(self, clip: Hashable) -> int:
         """How many committed walks (:meth:`excite`) passed through ``clip``."""
@@ -369,33 +384,7 @@ class ECM:
         out-edges or after ``max_hops`` hops. The walk changes no value: pass the path to
         :meth:`excite` to make its edges glow.
         """
-        rows, actions = self._rows, self._actions
-        row = rows.get(start)
-        if row is None:
-            if start in actions:
-                raise WalkError(f"walks start at a percept or hidden clip; {start!r} is an action clip.")
-            raise self._unknown(start)
-        policy, beta, clock = self.policy, self.beta_softmax, self._store.clock
-        gamma, h0 = self.gamma_damping, self.h0
-        path = [start]
-        for _ in range(self.max_hops):
-            h = row.h if row.stamp == clock or not gamma else rules.damp(row.h, gamma, h0, clock - row.stamp)
-            if not row.targets:
-                raise WalkError(
-                    f"clip {path[-1]!r} has no out-edges, so the walk from {start!r} cannot reach an action. "
-                    "Connect it to actions or hidden clips (ECM.connect)."
-                )
-            j = rules.sample_index(rules.hopping_weights(h, policy, beta), rng.random())
-            clip = row.targets[j]
-            path.append(clip)
-            if clip in actions:
-                return path
-            row = rows[clip]
-        raise WalkError(
-            f"the walk from {start!r} did not reach an action clip within max_hops={self.max_hops} hops; "
-            "the ECM may have cycles among hidden clips with little weight towards actions. "
-            "Raise max_hops or check the hidden-clip wiring."
-        )
+        return _ecm_walks.walk(self, start, rng)
 
     def action_probabilities(self, start: Hashable) -> dict[Hashable, float]:
         """Exact probability of ending at each action clip when walking from ``start``.
@@ -403,7 +392,7 @@ class ECM:
         The walk is an absorbing Markov chain with the action clips absorbing; this solves
         ``(I - Q) B = R`` on the clips reachable from ``start`` instead of sampling.
         """
-        return _ecm_exact.action_probabilities(self, start)
+        return _ecm_walks.action_probabilities(self, start)
 
     def set_glow(self, source: Hashable, target: Hashable, glow: float) -> None:
         """Set an edge's current glow (e.g. when rebuilding an ECM from stored values)."""
@@ -428,7 +417,7 @@ class ECM:
 
     def excite(self, path: list[Hashable]) -> None:
         """Mark a walk: each traversed edge glows, each clip on it gains a visit."""
-        rows, traverse, mode = self._rows, self._store.traverse, self.glow_mode
+        rows, traverse, mode = self._rows, self._store.traverse, self.glow
         for source, target in zip(path, path[1:]):
             row = rows[source]
             row.visits += 1

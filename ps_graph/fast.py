@@ -23,15 +23,15 @@ Example
 from __future__ import annotations
 
 from array import array
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, Protocol, SupportsInt
 
 import numpy as np
 from gymnasium import spaces
 
 from . import _fast_snapshot, rules
-from .checks import make_config
 from .agent import PSConfig, action_clip, percept_clip
+from .checks import make_config
 from .ecm import ECM
 from .errors import ConfigError, UnknownClipError, UnsupportedSpaceError
 from .percepts import action_list, percept_encoder
@@ -41,6 +41,23 @@ __all__ = ["TwoLayerPS"]
 
 _BLOCK = 256  # uniforms drawn from the Generator at a time
 _DENSE_LIMIT = 1 << 24  # Discrete spaces up to this size index their rows with an array
+
+
+class _PerceptIndex(Protocol):
+    """Percept key -> row. The keys are what the agent's encoder makes of the observations:
+    any hashables for :class:`_DictIndex`, the Discrete space's ints for :class:`_DenseIndex`
+    (the encoder decides, hence ``Any``)."""
+
+    @property
+    def keys(self) -> Sequence[Any]: ...  # row -> percept key
+
+    def find(self, key: Any) -> int: ...  # the row of ``key``, or -1
+
+    def find_observation(self, observation: Any) -> int: ...  # the row of ``observation``, or -1
+
+    def check_keys(self, keys: list, space: object) -> None: ...
+
+    def add(self, key: Any) -> int: ...  # a new row for ``key``
 
 
 class _DictIndex:
@@ -82,7 +99,7 @@ class _DenseIndex:
             f"observation {key} is outside the observation space Discrete({self._n}, start={self._start})."
         )
 
-    def find_observation(self, observation: object) -> int:
+    def find_observation(self, observation: SupportsInt) -> int:
         i = int(observation) - self._start
         if 0 <= i < self._n:
             return self._rows[i]
@@ -99,6 +116,13 @@ class _DenseIndex:
         row = self._rows[key - self._start] = len(self.keys)
         self.keys.append(key)
         return row
+
+
+def _percept_index(space: spaces.Space | None, encode: Callable[[Any], Hashable]) -> _PerceptIndex:
+    """The dense index for a Discrete space of at most ``_DENSE_LIMIT`` observations, else the dict index."""
+    if isinstance(space, spaces.Discrete) and space.n <= _DENSE_LIMIT:
+        return _DenseIndex(space)
+    return _DictIndex(encode)
 
 
 class TwoLayerPS:
@@ -120,8 +144,9 @@ class TwoLayerPS:
         **hyperparameters: Any,
     ) -> None:
         if "growth" in hyperparameters:
-            raise ConfigError("TwoLayerPS is the 2-layer fast path and cannot grow hidden clips; "
-                              "use PSAgent(..., growth=...).")
+            raise ConfigError(
+                "TwoLayerPS is the 2-layer fast path and cannot grow hidden clips; use PSAgent(..., growth=...)."
+            )
         self.config = config = make_config(PSConfig, config, hyperparameters, "PS")
         self.actions = action_list(actions)
         self.encode = percept_encoder(observation_space)
@@ -133,13 +158,14 @@ class TwoLayerPS:
         self._visits = array("q")  # per percept
         self._emotion = bytearray()  # per edge: 1 positive (the start), 0 negative
         self._action_visits = [0] * self._a
-        dense = isinstance(observation_space, spaces.Discrete) and observation_space.n <= _DENSE_LIMIT
-        self._index = _DenseIndex(observation_space) if dense else _DictIndex(self.encode)
+        self._index = _percept_index(observation_space, self.encode)
         self._keys = self._index.keys  # row -> percept key
         self._find = self._index.find  # percept key -> row, or -1
         self._find_observation = self._index.find_observation  # observation -> row, or -1
         # clocks and the glowing set: flat edge index i * A + j -> [glow, glow step, row, j]
-        self._store = LazyStore(config.gamma_damping, config.eta_glow_damping, config.h0, config.h_floor)
+        self._store: LazyStore[int] = LazyStore(
+            config.gamma_damping, config.eta_glow_damping, config.h0, config.h_floor
+        )
         self._pending = -1  # flat index of the edge awaiting its reward
         # hot-path copies of the configuration
         self._policy, self._beta = config.policy, config.beta_softmax

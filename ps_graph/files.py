@@ -17,11 +17,17 @@ import numpy as np
 
 from .training import TrainResult
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "save_figure", "EPISODE_COLUMNS", "episode_rows",
-           "episode_csv_text", "write_episode_csv"]
+__all__ = [
+    "EPISODE_COLUMNS",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "episode_csv_text",
+    "episode_rows",
+    "save_figure",
+    "write_episode_csv",
+]
 
-EPISODE_COLUMNS = ("agent", "env", "run", "seed", "episode", "return", "length", "terminated", "env_steps",
-                   "wall_time")
+EPISODE_COLUMNS = ("agent", "env", "run", "seed", "episode", "return", "length", "terminated", "env_steps", "wall_time")
 """Columns of every per-episode CSV (experiment run folders, their combined file, the examples):
 ``run`` counts an agent's runs from 0, ``episode`` counts from 0, ``env_steps`` is cumulative over
 the run, ``wall_time`` is seconds from the start of training to the end of the episode (NaN where
@@ -89,9 +95,18 @@ def episode_rows(result: TrainResult, *, agent: str, env: str, run: int, seed: i
     times = np.asarray(result.info.get("episode_wall_time", np.full(result.episodes, np.nan)), dtype=np.float64)
     env_steps = result.env_steps
     return [
-        {"agent": agent, "env": env, "run": run, "seed": seed, "episode": i, "return": float(result.returns[i]),
-         "length": int(result.lengths[i]), "terminated": bool(result.terminated[i]), "env_steps": int(env_steps[i]),
-         "wall_time": float(times[i])}
+        {
+            "agent": agent,
+            "env": env,
+            "run": run,
+            "seed": seed,
+            "episode": i,
+            "return": float(result.returns[i]),
+            "length": int(result.lengths[i]),
+            "terminated": bool(result.terminated[i]),
+            "env_steps": int(env_steps[i]),
+            "wall_time": float(times[i]),
+        }
         for i in range(result.episodes)
     ]
 
@@ -109,8 +124,9 @@ def episode_csv_text(rows: Iterable[Mapping[str, object]]) -> str:
     return buf.getvalue()
 
 
-def write_episode_csv(path: str | os.PathLike, runs: Mapping[str, Iterable[tuple[int, TrainResult]]], *,
-                      env: str) -> Path:
+def write_episode_csv(
+    path: str | os.PathLike, runs: Mapping[str, Iterable[tuple[int, TrainResult]]], *, env: str
+) -> Path:
     """Write the per-episode CSV of ``{agent: [(seed, result), ...]}`` on ``env`` atomically.
 
     Run ``i`` is the ``i``-th pair of an agent's list. Same columns as the run folders of
@@ -123,7 +139,10 @@ def write_episode_csv(path: str | os.PathLike, runs: Mapping[str, Iterable[tuple
     >>> text.splitlines()[1]
     'ps,GridWorld,0,3,0,1.0,4,True,4,nan'
     """
-    rows = [row for agent, results in runs.items()
-            for run, (seed, result) in enumerate(results)
-            for row in episode_rows(result, agent=agent, env=env, run=run, seed=seed)]
+    rows = [
+        row
+        for agent, results in runs.items()
+        for run, (seed, result) in enumerate(results)
+        for row in episode_rows(result, agent=agent, env=env, run=run, seed=seed)
+    ]
     return atomic_write_text(path, episode_csv_text(rows))

@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import PSGraphError
 
-__all__ = ["encode_key", "decode_key", "key_id", "key_from_id"]
+__all__ = ["decode_key", "encode_key", "key_from_id", "key_id"]
 
 _HINT = "Keys must be built from None, bools, ints, finite floats, strings and tuples of these."
 

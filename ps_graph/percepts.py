@@ -14,6 +14,7 @@ finite set of percepts; discretize them first.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -21,7 +22,7 @@ from gymnasium import spaces
 from .checks import check_int
 from .errors import ConfigError, UnsupportedSpaceError
 
-__all__ = ["percept_encoder", "hashable_observation", "discrete_actions", "action_list"]
+__all__ = ["action_list", "discrete_actions", "hashable_observation", "percept_encoder"]
 
 _BOX_HINT = (
     "Projective simulation needs a finite set of percepts: discretize the observations first, "
@@ -49,9 +50,11 @@ def hashable_observation(obs: object) -> Hashable:
     return obs
 
 
-def percept_encoder(space: spaces.Space | None) -> Callable[[object], Hashable]:
+def percept_encoder(space: spaces.Space | None) -> Callable[[Any], Hashable]:
     """Return a function that maps an observation of ``space`` to its percept key.
 
+    The observation is whatever the env returns (gymnasium types it ``Any``): an int for a
+    Discrete space, an array for MultiDiscrete, a tuple or dict for Tuple / Dict spaces.
     Without a space (None), observations are used as they are when hashable (numpy
     arrays become tuples of ints, numpy integers ints).
 

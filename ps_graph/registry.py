@@ -30,11 +30,11 @@ from typing import Any
 from .errors import ConfigError
 
 __all__ = [
-    "AgentKind",
     "ENTRY_POINT_GROUP",
+    "AgentKind",
     "agent_kind",
-    "kinds",
     "kind_for_format",
+    "kinds",
     "register_agent",
     "resolve",
     "unregister_agent",
@@ -142,10 +142,14 @@ def _read_entry_points() -> None:
         try:
             kind = entry.load()
         except Exception as err:  # a broken plug-in must not break the kinds that work
-            raise ConfigError(f"agent kind {entry.name!r} from entry point {entry.value!r} failed to load: {err}") from err
+            raise ConfigError(
+                f"agent kind {entry.name!r} from entry point {entry.value!r} failed to load: {err}"
+            ) from err
         if not isinstance(kind, AgentKind):
-            raise ConfigError(f"entry point {entry.value!r} (agent kind {entry.name!r}) must name an AgentKind; "
-                              f"got {type(kind).__name__}.")
+            raise ConfigError(
+                f"entry point {entry.value!r} (agent kind {entry.name!r}) must name an AgentKind; "
+                f"got {type(kind).__name__}."
+            )
         _KINDS[entry.name] = kind
 
 

@@ -33,28 +33,28 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_right
-from itertools import accumulate
 from collections.abc import Sequence
-from typing import TypeVar
+from itertools import accumulate
+from typing import TypeVar, overload
 
 import numpy as np
 
 __all__ = [
-    "POLICIES",
-    "GLOW_MODES",
     "DEFAULT_H_FLOOR",
+    "GLOW_MODES",
+    "POLICIES",
+    "backdated_reward_step",
     "damp",
     "decay_glow",
-    "reward_step",
-    "backdated_reward_step",
-    "max_backdate_steps",
-    "learn_step",
     "floor_h",
     "glow_after_traversal",
-    "softmax_weights",
-    "hopping_weights",
     "hopping_probabilities",
+    "hopping_weights",
+    "learn_step",
+    "max_backdate_steps",
+    "reward_step",
     "sample_index",
+    "softmax_weights",
 ]
 
 POLICIES = ("standard", "softmax")
@@ -67,11 +67,23 @@ DEFAULT_H_FLOOR = 1e-6
 Value = TypeVar("Value", float, np.ndarray)
 
 
-def damp(h: Value, gamma_damping: float, h0: float = 1.0, steps: int = 1) -> Value:
+@overload
+def damp(h: float, gamma_damping: float, h0: float = ..., steps: int = ...) -> float: ...
+@overload
+def damp(h: np.ndarray, gamma_damping: float, h0: float = ..., steps: int | np.ndarray = ...) -> np.ndarray: ...
+@overload
+def damp(h: list[float] | array[float], gamma_damping: float, h0: float = ..., steps: int = ...) -> Sequence[float]: ...
+def damp(
+    h: float | np.ndarray | list[float] | array[float],
+    gamma_damping: float,
+    h0: float = 1.0,
+    steps: int | np.ndarray = 1,
+) -> float | np.ndarray | Sequence[float | np.ndarray]:
     """Damping (forgetting) applied ``steps`` times.
 
     One step is ``h <- h - gamma (h - h0)``; k steps in closed form are
-    ``h <- h0 + (1 - gamma)**k (h - h0)``. A list or ``array('d')`` of values gives a list.
+    ``h <- h0 + (1 - gamma)**k (h - h0)``. A list or ``array('d')`` of values gives a list
+    (or ``h`` itself when nothing decays).
     """
     if gamma_damping == 0.0 or (np.isscalar(steps) and steps == 0):
         return h
@@ -88,8 +100,12 @@ def decay_glow(g: Value, eta_glow_damping: float, steps: int = 1) -> Value:
     return (1.0 - eta_glow_damping) ** steps * g
 
 
-def reward_step(h: Value, g: Value, reward: float) -> Value:
-    """The reward term of learning: ``h <- h + g R``."""
+@overload
+def reward_step(h: float, g: float, reward: float) -> float: ...
+@overload
+def reward_step(h: np.ndarray, g: np.ndarray, reward: float | np.ndarray) -> np.ndarray: ...
+def reward_step(h: float | np.ndarray, g: float | np.ndarray, reward: float | np.ndarray) -> float | np.ndarray:
+    """The reward term of learning: ``h <- h + g R`` (``R`` may be an array broadcast against arrays)."""
     return h + g * reward
 
 
@@ -185,7 +201,11 @@ def hopping_probabilities(h, policy: str = "standard", beta_softmax: float = 1.0
     return [x / total for x in w]
 
 
-def sample_index(weights: Sequence[float] | np.ndarray, u: float) -> int:
+@overload
+def sample_index(weights: Sequence[float] | np.ndarray, u: float) -> int: ...
+@overload
+def sample_index(weights: np.ndarray, u: np.ndarray) -> np.ndarray: ...
+def sample_index(weights: Sequence[float] | np.ndarray, u: float | np.ndarray) -> int | np.ndarray:
     """Inverse-CDF sampling: the first index j with ``u * sum(w) < w_0 + ... + w_j``.
 
     ``u`` is one uniform draw in [0, 1), so every core consumes exactly one random
@@ -203,6 +223,6 @@ def sample_index(weights: Sequence[float] | np.ndarray, u: float) -> int:
             j = np.count_nonzero(cdf <= (np.asarray(u)[..., None] * cdf[..., -1:]), axis=-1)
             return np.minimum(j, cdf.shape[-1] - 1)
         return min(int(np.searchsorted(cdf, u * cdf[-1], side="right")), len(cdf) - 1)
-    cdf = list(accumulate(weights))  # sequential sums, as np.cumsum
-    j = bisect_right(cdf, u * cdf[-1])
-    return j if j < len(cdf) else len(cdf) - 1  # u * total rounded up to total: the last edge
+    sums = list(accumulate(weights))  # sequential sums, as np.cumsum
+    j = bisect_right(sums, u * sums[-1])
+    return j if j < len(sums) else len(sums) - 1  # u * total rounded up to total: the last edge

@@ -84,7 +84,7 @@ from .fileformat import (
     space_to_json,
 )
 from .files import atomic_write_text
-from .growth import Generalization
+from .growth import RULES
 from .keys import encode_key
 
 __all__ = ["FORMAT", "VERSION", "load", "save"]
@@ -95,7 +95,6 @@ FORMAT = "ps_graph.agent"
 VERSION = 2
 
 _AGENTS = {"PSAgent": PSAgent, "TwoLayerPS": TwoLayerPS}
-_GROWTH_RULES = {"Generalization": Generalization}  # the growth rules files can hold
 
 
 # ---------------------------------------------------------------------- saving
@@ -118,10 +117,10 @@ def save(agent: PSAgent | TwoLayerPS, path: str | os.PathLike) -> Path:
         )
     path = check_path(path)
     growth = getattr(agent, "growth", None)
-    if growth is not None and type(growth) not in _GROWTH_RULES.values():
+    if growth is not None and type(growth) not in RULES.values():
         raise ConfigError(
             f"cannot save the agent's growth rule {type(growth).__name__}: only the built-in growth rules "
-            f"({', '.join(_GROWTH_RULES)}) can be saved, since a file never holds code. Save the ECM alone with "
+            f"({', '.join(RULES)}) can be saved, since a file never holds code. Save the ECM alone with "
             "ps_graph.write_node_link_json(agent.ecm, path), or keep your rule's state yourself."
         )
     rng = rng_to_json(agent.rng)
@@ -365,10 +364,10 @@ def _restore_growth(agent: PSAgent, value) -> None:
     if value is None:
         return
     rule = check_object("growth", value, ("rule",))["rule"]
-    if not isinstance(rule, str) or rule not in _GROWTH_RULES:
-        raise fail("growth.rule", f"one of {', '.join(map(repr, _GROWTH_RULES))}", rule)
+    if not isinstance(rule, str) or rule not in RULES:
+        raise fail("growth.rule", f"one of {', '.join(map(repr, RULES))}", rule)
     try:
-        _GROWTH_RULES[rule].from_json(value, agent)
+        RULES[rule].from_json(value, agent)
     except PSGraphError as err:
         message = str(err)
         raise ConfigError(message if message.startswith("growth") else f"growth: {message}") from None

@@ -38,12 +38,15 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Hashable, Iterable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from . import rules
 from .checks import check_reward
 
-__all__ = ["Row", "Table", "TableRow", "LazyStore"]
+__all__ = ["LazyStore", "Row", "Table", "TableRow"]
+
+#: The key of a glowing edge, chosen by the owner: an ECM edge ``(source, target)``, a flat index.
+Key = TypeVar("Key", bound=Hashable)
 
 
 class Row:
@@ -90,7 +93,7 @@ class TableRow:
     """Row ``i`` of a :class:`Table`, seen as a :class:`Row` whose ``h`` is the whole flat
     array (so a glowing edge's position is its flat index)."""
 
-    __slots__ = ("table", "i")
+    __slots__ = ("i", "table")
 
     def __init__(self, table: Table, i: int) -> None:
         self.table = table
@@ -114,7 +117,7 @@ class TableRow:
         t.h[base : base + t.width] = array("d", rules.damp(t.h[base : base + t.width], gamma, h0, steps))
 
 
-class LazyStore:
+class LazyStore(Generic[Key]):
     """Clocks, back-dated rewards and the glowing set over :class:`Row` objects.
 
     Parameters
@@ -125,7 +128,9 @@ class LazyStore:
     Attributes
     ----------
     clock : int
-        Learning steps applied (one per :meth:`learn` or :meth:`tick`).
+        Learning steps applied (one per :meth:`learn` or :meth:`tick`). The batched agents
+        set it (and ``glow_clock``) to an int64 array, one clock per agent, and read their
+        tables through :meth:`damped` and :meth:`decayed` only.
     glow_clock : int
         Glow decays applied (one per :meth:`decay_glow`).
     glowing : dict
@@ -133,7 +138,7 @@ class LazyStore:
         the edges that still glow; the key is the owner's (an ECM edge, a flat index).
     """
 
-    __slots__ = ("gamma", "eta", "h0", "h_floor", "max_backdate", "clock", "glow_clock", "glowing")
+    __slots__ = ("clock", "eta", "gamma", "glow_clock", "glowing", "h0", "h_floor", "max_backdate")
 
     def __init__(self, gamma_damping: float, eta_glow_damping: float, h0: float, h_floor: float) -> None:
         self.gamma = gamma_damping
@@ -141,9 +146,10 @@ class LazyStore:
         self.h0 = h0
         self.h_floor = h_floor
         self.max_backdate = rules.max_backdate_steps(gamma_damping)
-        self.clock = 0
-        self.glow_clock = 0
-        self.glowing: dict[Hashable, list[Any]] = {}
+        # Any: an int, or the batched agents' int64 array of one clock per agent
+        self.clock: Any = 0
+        self.glow_clock: Any = 0
+        self.glowing: dict[Key, list[Any]] = {}
 
     # ------------------------------------------------------------------ closed forms
     def damped(self, h, stamp, clock):
@@ -188,14 +194,14 @@ class LazyStore:
         row.stamp = to
 
     # ------------------------------------------------------------------ glow
-    def glow(self, key: Hashable) -> float:
+    def glow(self, key: Key) -> float:
         """The current glow of the edge ``key`` (0.0 unless it glows)."""
         entry = self.glowing.get(key)
         if entry is None:
             return 0.0
         return rules.decay_glow(entry[0], self.eta, self.glow_clock - entry[1])
 
-    def glowing_now(self) -> dict[Hashable, float]:
+    def glowing_now(self) -> dict[Key, float]:
         """Every edge whose current glow is not zero, with that glow (reading only)."""
         current = {key: self.glow(key) for key in self.glowing}
         return {key: g for key, g in current.items() if g}
@@ -204,12 +210,12 @@ class LazyStore:
         """One step of glow decay on every edge, ``g <- (1 - eta) g``, in O(1)."""
         self.glow_clock += 1
 
-    def traverse(self, key: Hashable, row: Row | TableRow, position: int, mode: str) -> None:
+    def traverse(self, key: Key, row: Row | TableRow, position: int, mode: str) -> None:
         """The edge ``key`` (``row.h[position]``) was walked: its glow becomes 1, or grows by 1."""
         current = self.glow(key) if mode == "accumulate" else 0.0
         self.glowing[key] = [rules.glow_after_traversal(current, mode), self.glow_clock, row, position]
 
-    def set_glow(self, key: Hashable, row: Row | TableRow, position: int, glow: float, stamp: int | None = None) -> None:
+    def set_glow(self, key: Key, row: Row | TableRow, position: int, glow: float, stamp: int | None = None) -> None:
         """Store ``glow`` for the edge ``key`` as current at glow step ``stamp`` (default: now)."""
         if glow == 0.0:
             self.glowing.pop(key, None)

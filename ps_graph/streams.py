@@ -48,16 +48,17 @@ def spawn_seeds(root: int | None, count: int, *, bits: int = 32) -> list[int]:
     return [word & 0xFFFFFFFF if bits == 32 else word >> 1 for word in words]
 
 
-def agent_seeds(num_agents: int, seed: int | Sequence[int] | None) -> list[int]:
-    """Per-agent integer seeds: a list as given, or derived from one root seed with
-    :func:`spawn_seeds` (63-bit; reproducible, independent streams).
+def agent_seeds(num_agents: int, seed: int | Sequence[int | None] | None) -> Sequence[int | None]:
+    """Per-agent integer seeds: a list as given (a None in it: fresh entropy for that agent),
+    or derived from one root seed with :func:`spawn_seeds` (63-bit; reproducible, independent streams).
 
     >>> agent_seeds(2, [3, 4]), len(set(agent_seeds(3, 0)))
     ([3, 4], 3)
     """
     num_agents = check_int("num_agents", num_agents, 1)
-    if seed is None or np.isscalar(seed):
-        return spawn_seeds(seed, num_agents, bits=63)
+    # isinstance first: np.isscalar does not tell type checkers that the other branch has a sequence
+    if seed is None or isinstance(seed, int) or np.isscalar(seed):
+        return spawn_seeds(check_seed("seed", seed), num_agents, bits=63)
     seeds = [check_seed("seeds[k]", s) for s in seed]
     if len(seeds) != num_agents:
         raise ConfigError(f"got {len(seeds)} seeds for {num_agents} agents; give one seed per agent or one root seed.")
@@ -78,7 +79,7 @@ class AgentStreams:
         self._npos = self._pos.copy()
 
     @classmethod
-    def from_seeds(cls, seeds: Sequence[int], block: int = 256) -> AgentStreams:
+    def from_seeds(cls, seeds: Sequence[int | None], block: int = 256) -> AgentStreams:
         return cls([np.random.default_rng(s) for s in seeds], block)
 
     def uniform(self, mask: np.ndarray | None = None) -> np.ndarray:
@@ -112,4 +113,3 @@ class AgentStreams:
         out = np.where(take[:, None], self._n[self._rows, np.minimum(self._npos, self.block - 1)], 0.0)
         self._npos += take
         return out
-

@@ -38,7 +38,7 @@ import numpy as np
 from .checks import check_int, check_seed
 from .errors import ConfigError
 
-__all__ = ["Agent", "TrainResult", "train", "evaluate"]
+__all__ = ["Agent", "TrainResult", "evaluate", "train"]
 
 
 @runtime_checkable
@@ -127,8 +127,11 @@ def _run(agent, env, *, episodes, total_steps, seed, max_steps, progress, learn,
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=episodes if episodes is not None else total_steps,
-                   unit="ep" if episodes is not None else "step", desc=type(agent).__name__)
+        bar = tqdm(
+            total=episodes if episodes is not None else total_steps,
+            unit="ep" if episodes is not None else "step",
+            desc=type(agent).__name__,
+        )
     returns: list[float] = []
     lengths: list[int] = []
     terminals: list[bool] = []
@@ -193,8 +196,17 @@ def train(
     ``callback(episode, agent)``, if given, is called after each episode with the number of
     episodes finished so far (e.g. :class:`ps_graph.inspection.timeline.Timeline` snapshots h-values).
     """
-    return _run(agent, env, episodes=episodes, total_steps=total_steps, seed=seed,
-                max_steps=max_steps, progress=progress, learn=True, callback=callback)
+    return _run(
+        agent,
+        env,
+        episodes=episodes,
+        total_steps=total_steps,
+        seed=seed,
+        max_steps=max_steps,
+        progress=progress,
+        learn=True,
+        callback=callback,
+    )
 
 
 def evaluate(
@@ -207,5 +219,6 @@ def evaluate(
     progress: bool = False,
 ) -> TrainResult:
     """Run ``episodes`` greedy episodes (``act(obs, explore=False)``) without learning."""
-    return _run(agent, env, episodes=episodes, total_steps=None, seed=seed,
-                max_steps=max_steps, progress=progress, learn=False)
+    return _run(
+        agent, env, episodes=episodes, total_steps=None, seed=seed, max_steps=max_steps, progress=progress, learn=False
+    )

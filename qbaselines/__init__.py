@@ -24,15 +24,15 @@ if TYPE_CHECKING:
     from .dqn import DQNAgent, DQNConfig
 
 __all__ = [
-    "QLearningAgent",
-    "QLearningConfig",
     "BatchedQLearning",
     "DQNAgent",
     "DQNConfig",
+    "QLearningAgent",
+    "QLearningConfig",
+    "exponential_schedule",
+    "linear_schedule",
     "td_target",
     "td_update",
-    "linear_schedule",
-    "exponential_schedule",
 ]
 
 _LAZY = {"DQNAgent": "qbaselines.dqn", "DQNConfig": "qbaselines.dqn"}

@@ -103,4 +103,5 @@ class BatchedQLearning(LockstepAgents):
         return np.eye(self.num_actions)[np.argmax(self.q, axis=2)]
 
     def __repr__(self) -> str:
-        return f"BatchedQLearning(agents={self.num_agents}, states={self.num_states}, actions={self.num_actions}, {self.config})"
+        sizes = f"agents={self.num_agents}, states={self.num_states}, actions={self.num_actions}"
+        return f"BatchedQLearning({sizes}, {self.config})"

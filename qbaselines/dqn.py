@@ -36,7 +36,7 @@ from .replay import ReplayBuffer
 from .rules import td_target
 from .schedules import exponential_schedule, linear_schedule
 
-__all__ = ["DQNConfig", "DQNAgent", "observation_encoder", "bootstrap_values"]
+__all__ = ["DQNAgent", "DQNConfig", "bootstrap_values", "observation_encoder"]
 
 FORMAT = "qbaselines.DQNAgent"
 VERSION = 1
@@ -84,9 +84,16 @@ class DQNConfig:
     def __post_init__(self) -> None:
         fix = object.__setattr__
         fix(self, "learning_rate", check_real("learning_rate", self.learning_rate, 0.0, low_open=True))
-        for name, low in (("buffer_size", 1), ("learning_starts", 0), ("batch_size", 1), ("train_freq", 1),
-                          ("gradient_steps", 0), ("target_update_interval", 1), ("total_timesteps", 1),
-                          ("torch_threads", 0)):
+        for name, low in (
+            ("buffer_size", 1),
+            ("learning_starts", 0),
+            ("batch_size", 1),
+            ("train_freq", 1),
+            ("gradient_steps", 0),
+            ("target_update_interval", 1),
+            ("total_timesteps", 1),
+            ("torch_threads", 0),
+        ):
             fix(self, name, check_int(name, getattr(self, name), low))
         fix(self, "gamma", check_real("gamma", self.gamma, 0.0, 1.0))
         fix(self, "tau", check_real("tau", self.tau, 0.0, 1.0, low_open=True))
@@ -97,7 +104,9 @@ class DQNConfig:
         fix(self, "exploration_decay_steps", check_real("exploration_decay_steps", self.exploration_decay_steps, 0.0))
         arch = tuple(self.net_arch) if isinstance(self.net_arch, (list, tuple)) else None
         if not arch or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in arch):
-            raise ConfigError(f"net_arch must be a non-empty list of positive layer widths, e.g. [64, 64]; got {self.net_arch!r}.")
+            raise ConfigError(
+                f"net_arch must be a non-empty list of positive layer widths, e.g. [64, 64]; got {self.net_arch!r}."
+            )
         fix(self, "net_arch", arch)
         fix(self, "max_grad_norm", check_real("max_grad_norm", self.max_grad_norm, 0.0, low_open=True))
         check_choice("loss", self.loss, ("huber", "mse"))
@@ -145,7 +154,9 @@ def _torch():
     try:
         import torch
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise PSGraphError("DQNAgent needs torch: pip install torch==2.13.0 (the CPU build), or pip install 'ps_graph[torch]'.") from exc
+        raise PSGraphError(
+            "DQNAgent needs torch: pip install torch==2.13.0 (the CPU build), or pip install 'ps_graph[torch]'."
+        ) from exc
     return torch
 
 
@@ -168,8 +179,9 @@ class DQNAgent(DiscreteActionAgent):
     config : DQNConfig, or the hyperparameters as keywords
     """
 
-    def __init__(self, actions, observation_space: spaces.Space, *, config: DQNConfig | None = None,
-                 **hyperparameters: Any) -> None:
+    def __init__(
+        self, actions, observation_space: spaces.Space, *, config: DQNConfig | None = None, **hyperparameters: Any
+    ) -> None:
         torch = _torch()
         self.config = c = make_config(DQNConfig, config, hyperparameters, "DQN")
         self.actions = action_list(actions)
@@ -177,7 +189,9 @@ class DQNAgent(DiscreteActionAgent):
         self.obs_dim, self.encode = observation_encoder(observation_space)
         if c.device == "cuda" and not torch.cuda.is_available():
             raise ConfigError("device='cuda' but torch sees no CUDA device; use device='cpu' or 'auto'.")
-        self.device = torch.device("cuda" if c.device == "cuda" or (c.device == "auto" and torch.cuda.is_available()) else "cpu")
+        self.device = torch.device(
+            "cuda" if c.device == "cuda" or (c.device == "auto" and torch.cuda.is_available()) else "cpu"
+        )
         if self.device.type == "cpu" and c.torch_threads:
             torch.set_num_threads(c.torch_threads)
         self.rng = np.random.default_rng(c.seed)
@@ -194,11 +208,13 @@ class DQNAgent(DiscreteActionAgent):
         self._np_layers: list[tuple[np.ndarray, np.ndarray]] | None = None  # CPU copy for acting
         self.buffer = ReplayBuffer(c.buffer_size, self.obs_dim)
         if c.exploration_schedule == "linear":
-            self._eps = linear_schedule(c.exploration_initial_eps, c.exploration_final_eps,
-                                        c.exploration_fraction * c.total_timesteps)
+            self._eps = linear_schedule(
+                c.exploration_initial_eps, c.exploration_final_eps, c.exploration_fraction * c.total_timesteps
+            )
         else:
-            self._eps = exponential_schedule(c.exploration_initial_eps, c.exploration_final_eps,
-                                             c.exploration_decay_steps)
+            self._eps = exponential_schedule(
+                c.exploration_initial_eps, c.exploration_final_eps, c.exploration_decay_steps
+            )
         self.num_timesteps = 0
         self.num_updates = 0
         self._pending: tuple[np.ndarray, int] | None = None
@@ -217,8 +233,9 @@ class DQNAgent(DiscreteActionAgent):
         """
         if self._np_layers is None:
             linear = [m for m in self.q_net if isinstance(m, self._torch.nn.Linear)]
-            self._np_layers = [(m.weight.detach().cpu().numpy().T.copy(), m.bias.detach().cpu().numpy().copy())
-                               for m in linear]
+            self._np_layers = [
+                (m.weight.detach().cpu().numpy().T.copy(), m.bias.detach().cpu().numpy().copy()) for m in linear
+            ]
         x = self.encode(observation)
         last = len(self._np_layers) - 1
         for i, (w, b) in enumerate(self._np_layers):
@@ -271,7 +288,7 @@ class DQNAgent(DiscreteActionAgent):
         return self.train_round(1)
 
     def train_round(self, gradient_steps: int) -> float:
-        """``gradient_steps`` gradient steps, each on its own sampled batch; returns the last loss.
+        """``gradient_steps`` gradient steps, each on its own sampled batch; returns the last loss (NaN if none).
 
         The target network does not change during a round, so (for plain DQN) the targets of
         all the round's batches come from one forward pass.
@@ -293,8 +310,13 @@ class DQNAgent(DiscreteActionAgent):
             if c.double_dqn:
                 part = slice(g * c.batch_size, (g + 1) * c.batch_size)
                 with torch.no_grad():
-                    target = bootstrap_values(self.target_net(next_obs[part]), c.gamma, rewards[part],
-                                              terminated[part], self.q_net(next_obs[part]))
+                    target = bootstrap_values(
+                        self.target_net(next_obs[part]),
+                        c.gamma,
+                        rewards[part],
+                        terminated[part],
+                        self.q_net(next_obs[part]),
+                    )
             else:
                 target = targets[g]
             q = self.q_net(obs[g]).gather(1, actions[g].unsqueeze(1)).squeeze(1)
@@ -305,6 +327,8 @@ class DQNAgent(DiscreteActionAgent):
             self.optimizer.step()
         self.num_updates += gradient_steps
         self._np_layers = None
+        if loss is None:  # gradient_steps == 0: no step, no loss (as with an empty buffer)
+            return float("nan")
         return float(loss.item())
 
     # ------------------------------------------------------------------ files
@@ -321,8 +345,13 @@ class DQNAgent(DiscreteActionAgent):
             "config": json.dumps(self.config.to_dict()),
             "q_net": self.q_net.state_dict(),
             "target_net": self.target_net.state_dict(),
-            "state": json.dumps({"num_timesteps": self.num_timesteps, "num_updates": self.num_updates,
-                                 "rng": self.rng.bit_generator.state}),
+            "state": json.dumps(
+                {
+                    "num_timesteps": self.num_timesteps,
+                    "num_updates": self.num_updates,
+                    "rng": self.rng.bit_generator.state,
+                }
+            ),
         }
         buf = io.BytesIO()
         torch.save(payload, buf)
@@ -348,7 +377,9 @@ class DQNAgent(DiscreteActionAgent):
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise PSGraphError(f"{path} is not a saved DQNAgent (no '{FORMAT}' format marker).")
         if payload.get("version") != VERSION:
-            raise PSGraphError(f"{path} has format version {payload.get('version')!r}; this qbaselines reads version {VERSION}.")
+            raise PSGraphError(
+                f"{path} has format version {payload.get('version')!r}; this qbaselines reads version {VERSION}."
+            )
         config = json.loads(payload["config"])
         config["net_arch"] = tuple(config["net_arch"])
         if env is not None:

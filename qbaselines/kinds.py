@@ -24,8 +24,18 @@ if TYPE_CHECKING:
     from .dqn import DQNAgent
     from .qlearning import QLearningAgent
 
-__all__ = ["q", "dqn", "build_q", "build_dqn", "check_dqn", "dqn_hyperparameters", "save_q", "load_q", "save_dqn",
-           "load_dqn"]
+__all__ = [
+    "build_dqn",
+    "build_q",
+    "check_dqn",
+    "dqn",
+    "dqn_hyperparameters",
+    "load_dqn",
+    "load_q",
+    "q",
+    "save_dqn",
+    "save_q",
+]
 
 
 def build_q(env, spec: RunSpec) -> QLearningAgent:
@@ -88,8 +98,10 @@ def load_dqn(path, env=None, *, actions=None, observation_space=None) -> DQNAgen
     from .dqn import DQNAgent
 
     if env is None and (actions is None or observation_space is None):
-        raise ConfigError(f"a saved DQNAgent ({path}) holds no action or observation space; load it with "
-                          "load_dqn(path, env) or qbaselines.DQNAgent.load(path, env).")
+        raise ConfigError(
+            f"a saved DQNAgent ({path}) holds no action or observation space; load it with "
+            "load_dqn(path, env) or qbaselines.DQNAgent.load(path, env)."
+        )
     return DQNAgent.load(path, env, actions=actions, observation_space=observation_space)
 
 

@@ -20,9 +20,9 @@ import numpy as np
 from ps_graph.checks import check_choice, check_real, check_seed, make_config
 from ps_graph.errors import ConfigError
 
-from .schedules import SCHEDULES, make_schedule
+from .schedules import SCHEDULES, Schedule, make_schedule
 
-__all__ = ["QLearningConfig", "RENAMED", "EXPLORATIONS", "q_config"]
+__all__ = ["EXPLORATIONS", "RENAMED", "QLearningConfig", "q_config"]
 
 EXPLORATIONS = ("epsilon_greedy", "noisy_argmax")
 
@@ -75,8 +75,11 @@ class QLearningConfig:
         check_choice("exploration", self.exploration, EXPLORATIONS)
         for name in ("exploration_initial_eps", "exploration_final_eps"):
             fix(self, name, check_real(name, getattr(self, name), 0.0, 1.0))
-        fix(self, "exploration_decay_episodes", check_real("exploration_decay_episodes",
-                                                           self.exploration_decay_episodes, 0.0))
+        fix(
+            self,
+            "exploration_decay_episodes",
+            check_real("exploration_decay_episodes", self.exploration_decay_episodes, 0.0),
+        )
         check_choice("exploration_schedule", self.exploration_schedule, SCHEDULES)
         fix(self, "noise_scale", check_real("noise_scale", self.noise_scale, 0.0))
         fix(self, "q_init", check_real("q_init", self.q_init))
@@ -89,10 +92,14 @@ class QLearningConfig:
         """The hyperparameters by name (JSON-ready)."""
         return dataclasses.asdict(self)
 
-    def epsilon_by_episode(self):
+    def epsilon_by_episode(self) -> Schedule:
         """Epsilon as a function of the episode counter (numbers or arrays)."""
-        return make_schedule(self.exploration_schedule, self.exploration_initial_eps, self.exploration_final_eps,
-                             self.exploration_decay_episodes)
+        return make_schedule(
+            self.exploration_schedule,
+            self.exploration_initial_eps,
+            self.exploration_final_eps,
+            self.exploration_decay_episodes,
+        )
 
 
 def q_config(config: QLearningConfig | None, hyperparameters: dict[str, Any]) -> QLearningConfig:

@@ -48,7 +48,7 @@ from .base import DiscreteActionAgent
 from .qconfig import RENAMED, QLearningConfig, q_config
 from .rules import td_target, td_update
 
-__all__ = ["QLearningConfig", "QLearningAgent", "RENAMED", "q_config"]  # the config's names, re-exported
+__all__ = ["RENAMED", "QLearningAgent", "QLearningConfig", "q_config"]  # the config's names, re-exported
 
 
 class QLearningAgent(DiscreteActionAgent):
@@ -136,7 +136,9 @@ class QLearningAgent(DiscreteActionAgent):
         else:
             next_value = next_row.max()
         row = self._row(key)
-        row[a] = td_update(row[a], td_target(reward, next_value, self.config.gamma, terminated), self.config.learning_rate)
+        row[a] = td_update(
+            row[a], td_target(reward, next_value, self.config.gamma, terminated), self.config.learning_rate
+        )
         self._pending = None
         if terminated or truncated:
             self.episode += 1
@@ -146,7 +148,9 @@ class QLearningAgent(DiscreteActionAgent):
         """Q-values as an array: rows in first-seen order, or for the given observations."""
         if observations is None:
             return np.array(list(self.q.values())) if self.q else np.empty((0, len(self.actions)))
-        return np.array([self.q.get(self.encode(o), np.full(len(self.actions), self.config.q_init)) for o in observations])
+        return np.array(
+            [self.q.get(self.encode(o), np.full(len(self.actions), self.config.q_init)) for o in observations]
+        )
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the agent to ``path`` as versioned JSON, atomically; returns the path.

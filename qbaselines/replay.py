@@ -49,5 +49,10 @@ class ReplayBuffer:
     def sample(self, batch_size: int, rng: np.random.Generator):
         """``batch_size`` transitions drawn uniformly with replacement, as numpy arrays."""
         idx = rng.integers(self._size, size=batch_size)
-        return (self.observations[idx], self.actions[idx], self.rewards[idx],
-                self.next_observations[idx], self.terminated[idx])
+        return (
+            self.observations[idx],
+            self.actions[idx],
+            self.rewards[idx],
+            self.next_observations[idx],
+            self.terminated[idx],
+        )

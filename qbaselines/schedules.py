@@ -13,29 +13,36 @@ Schedules accept a number or a numpy array of progress values (batched agents).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeAlias
 
 import numpy as np
 
-__all__ = ["linear_schedule", "exponential_schedule", "make_schedule", "SCHEDULES"]
+__all__ = ["SCHEDULES", "Progress", "Schedule", "exponential_schedule", "linear_schedule", "make_schedule"]
 
 SCHEDULES = ("constant", "linear", "exponential")
 
+Progress: TypeAlias = float | np.ndarray
+"""A progress value (episodes or steps) or an array of them; a schedule answers in kind."""
 
-def linear_schedule(initial: float, final: float, duration: float) -> Callable[[float], float]:
+Schedule: TypeAlias = Callable[[Progress], Progress]
+"""Epsilon as a function of progress: a number for a number, an array for an array."""
+
+
+def linear_schedule(initial: float, final: float, duration: float) -> Schedule:
     """Straight line from ``initial`` at t=0 to ``final`` at t=duration, then constant."""
     if duration <= 0:
         return lambda t: final + 0.0 * np.asarray(t, dtype=float)
     return lambda t: initial + (final - initial) * np.minimum(np.asarray(t, dtype=float) / duration, 1.0)
 
 
-def exponential_schedule(initial: float, final: float, decay: float) -> Callable[[float], float]:
+def exponential_schedule(initial: float, final: float, decay: float) -> Schedule:
     """``final + (initial - final) * exp(-t / decay)``: the course's smooth decay."""
     if decay <= 0:
         return lambda t: final + 0.0 * np.asarray(t, dtype=float)
     return lambda t: final + (initial - final) * np.exp(-np.asarray(t, dtype=float) / decay)
 
 
-def make_schedule(kind: str, initial: float, final: float, duration: float) -> Callable[[float], float]:
+def make_schedule(kind: str, initial: float, final: float, duration: float) -> Schedule:
     """The schedule named ``kind`` ("constant" keeps ``initial``)."""
     if kind == "constant":
         return lambda t: initial + 0.0 * np.asarray(t, dtype=float)

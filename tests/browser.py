@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["chromium_path", "Browser", "BrowserError"]
+__all__ = ["Browser", "BrowserError", "chromium_path"]
 
 FLAGS = (
     "--headless",
@@ -116,8 +116,9 @@ class Browser:
         target = self.send("Target.createTarget", url="about:blank", session=False)["targetId"]
         self.session = self.send("Target.attachToTarget", targetId=target, flatten=True, session=False)["sessionId"]
         self.send("Network.enable")
-        self.send("Network.emulateNetworkConditions", offline=True, latency=0,
-                  downloadThroughput=-1, uploadThroughput=-1)
+        self.send(
+            "Network.emulateNetworkConditions", offline=True, latency=0, downloadThroughput=-1, uploadThroughput=-1
+        )
         self.send("Page.enable")
         self.send("Runtime.enable")
 
@@ -260,7 +261,9 @@ class Browser:
     def requested_urls(self) -> list[str]:
         """The URL of every request the page started (``Network.requestWillBeSent``)."""
         with self._cond:
-            return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
+            return [
+                e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"
+            ]
 
     def console_errors(self) -> list[str]:
         """Exceptions thrown in the page (``Runtime.exceptionThrown``)."""

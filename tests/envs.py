@@ -14,8 +14,16 @@ class RandomMDP(gym.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, num_states=50, num_actions=4, *, layout_seed=0, terminal_fraction=0.05,
-                 reward_fraction=0.1, max_episode_steps=100):
+    def __init__(
+        self,
+        num_states=50,
+        num_actions=4,
+        *,
+        layout_seed=0,
+        terminal_fraction=0.05,
+        reward_fraction=0.1,
+        max_episode_steps=100,
+    ):
         layout = np.random.default_rng(layout_seed)
         self.observation_space = spaces.Discrete(num_states)
         self.action_space = spaces.Discrete(num_actions)

@@ -44,8 +44,10 @@ def test_same_seed_same_actions_and_results(kind):
     assert actions_on_a_fixed_stream(first) == actions_on_a_fixed_stream(second)
 
     trained = [build(kind, seed=5) for _ in range(2)]
-    results = [train(agent, env, episodes=spec.episodes, seed=spec.seed, max_steps=spec.max_steps)
-               for agent, env, spec in trained]
+    results = [
+        train(agent, env, episodes=spec.episodes, seed=spec.seed, max_steps=spec.max_steps)
+        for agent, env, spec in trained
+    ]
     np.testing.assert_array_equal(results[0].returns, results[1].returns)
     np.testing.assert_array_equal(results[0].lengths, results[1].lengths)
     greedy = [[agent.act(s, explore=False) for s in range(16)] for agent, _, _ in trained]

@@ -7,17 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import modules_loaded_by
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_import_is_light():
-    code = (
-        "import sys, ps_graph, qbaselines; "
-        "heavy = [m for m in ('torch', 'matplotlib', 'pyvis') if m in sys.modules]; "
-        "print(heavy)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert modules_loaded_by("import ps_graph, qbaselines", "m in ('torch', 'matplotlib', 'pyvis')") == []
+    orchestration = "m.split('.')[:2] in (['ps_graph', 'experiments'], ['ps_graph', 'report'], ['ps_graph', 'cli'])"
+    assert modules_loaded_by("import ps_graph", orchestration) == []
 
 
 def test_example_writes_csv_and_png(tmp_path):
@@ -36,18 +34,31 @@ def test_example_writes_csv_and_png(tmp_path):
 
 
 def test_example_command_line_rejects_bad_values(tmp_path):
-    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "frozenlake_ps_vs_q.py"), "--runs", "0",
-                           "--out", str(tmp_path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "frozenlake_ps_vs_q.py"), "--runs", "0", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "--runs" in proc.stderr and "Traceback" not in proc.stderr
 
 
 @pytest.mark.slow
 def test_benchmark_quick_writes_json(tmp_path):
     out = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--json", str(out)],
-                          capture_output=True, text=True, check=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     figures = json.loads(out.read_text())
-    for key in ("graph_us_per_step_16", "textbook_us_per_step_16", "graph_us_per_step_100k", "textbook_us_per_step_100k"):
+    for key in (
+        "graph_us_per_step_16",
+        "textbook_us_per_step_16",
+        "graph_us_per_step_100k",
+        "textbook_us_per_step_100k",
+    ):
         assert figures[key] > 0
     assert "| percept clips |" in proc.stdout
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -116,8 +117,25 @@ def test_modules_and_functions_stay_small():
 
 def test_the_checks_can_fail(tmp_path):
     """The import resolver sees relative, absolute and function-level imports."""
-    source = "from ..x import y\ndef f():\n    import qbaselines.dqn\n    from . import z\nif TYPE_CHECKING:\n    import w\n"
+    source = (
+        "from ..x import y\ndef f():\n    import qbaselines.dqn\n    from . import z\nif TYPE_CHECKING:\n    import w\n"
+    )
     tree = ast.parse(source)
     found = imported_modules("ps_graph.sub.mod", tmp_path / "mod.py", tree)
     assert {"ps_graph.x", "qbaselines.dqn", "ps_graph.sub", "w"} <= found
     assert "w" not in imported_modules("ps_graph.sub.mod", tmp_path / "mod.py", tree, type_only=False)
+
+
+def test_every_module_is_listed_in_the_readme_layout():
+    readme = (ROOT / "README.md").read_text()
+    layout = readme[readme.index("## Layout") :]
+    layout = layout[: layout.index("```", layout.index("```") + 3)]
+    missing = []
+    for path, _ in ALL.values():
+        relative = path.relative_to(ROOT).as_posix()
+        folder = relative.rsplit("/", 1)[0] + "/"
+        named = re.search(rf"(?<![\w/]){re.escape(path.name)}(?!\w)", layout) is not None
+        listed = relative in layout or (folder in layout and (path.name == "__init__.py" or named))
+        if not listed:
+            missing.append(relative)
+    assert missing == [], f"modules missing from the README's Layout section: {missing}"

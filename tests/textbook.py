@@ -13,8 +13,7 @@ import numpy as np
 
 
 class TextbookPS:
-    def __init__(self, gamma, eta, num_states, num_actions, *, policy="standard", beta=1.0,
-                 glow="replace", rng=None):
+    def __init__(self, gamma, eta, num_states, num_actions, *, policy="standard", beta=1.0, glow="replace", rng=None):
         self.gamma = gamma
         self.eta = eta
         self.policy = policy
@@ -28,7 +27,7 @@ class TextbookPS:
         self.gmatrix = np.zeros_like(self.hmatrix)
 
     def update_gmatrix(self):
-        self.gmatrix *= (1 - self.eta)
+        self.gmatrix *= 1 - self.eta
         return self.gmatrix
 
     def learn(self, reward):

@@ -34,7 +34,7 @@ from ..errors import PSGraphError
 from . import compare, demo, envs, inspecting, train
 from .args import CommandError, parse_percept, parse_setting
 
-__all__ = ["CommandError", "main", "build_parser", "parse_percept", "parse_setting"]
+__all__ = ["CommandError", "build_parser", "main", "parse_percept", "parse_setting"]
 
 #: The subcommand modules, in the order ``--help`` lists them.
 COMMANDS = (demo, compare, train, inspecting, envs)
@@ -43,8 +43,9 @@ COMMANDS = (demo, compare, train, inspecting, envs)
 def build_parser() -> argparse.ArgumentParser:
     """The ``ps-graph`` parser: one subparser per module of :data:`COMMANDS`, each setting ``run``."""
     parser = argparse.ArgumentParser(
-        prog="ps-graph", description="Projective simulation with the ECM as a networkx graph: compare PS with "
-                                     "Q-learning and DQN, train, and inspect what a PS agent learned.",
+        prog="ps-graph",
+        description="Projective simulation with the ECM as a networkx graph: compare PS with "
+        "Q-learning and DQN, train, and inspect what a PS agent learned.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
@@ -98,7 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ps-graph {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"ps-graph {args.command}: interrupted" + ("; finished runs are kept, run the same command again to "
-                                                         "resume" if args.command in ("compare", "demo") else ""),
-              file=sys.stderr)
+        print(
+            f"ps-graph {args.command}: interrupted"
+            + (
+                "; finished runs are kept, run the same command again to resume"
+                if args.command in ("compare", "demo")
+                else ""
+            ),
+            file=sys.stderr,
+        )
         return 130

@@ -137,7 +137,7 @@ def json_object(text: str) -> dict[str, Any]:
     except ValueError:
         value = None
     if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f'expected a JSON object such as \'{{"is_slippery": false}}\', got {text!r}')
+        raise argparse.ArgumentTypeError(f"expected a JSON object such as '{{\"is_slippery\": false}}', got {text!r}")
     return value
 
 
@@ -175,37 +175,64 @@ def split_settings(settings, agents: Sequence[str] | None) -> dict[str, dict[str
         target, dot, param = name.partition(".")
         if agents is None:
             if dot and target != "env":
-                raise CommandError(f"--set {name}=...: write PARAM=VALUE for an agent hyperparameter, or "
-                                   "env.PARAM=VALUE for an environment kwarg.")
+                raise CommandError(
+                    f"--set {name}=...: write PARAM=VALUE for an agent hyperparameter, or "
+                    "env.PARAM=VALUE for an environment kwarg."
+                )
             target, param = ("env", param) if dot else ("agent", name)
         elif not dot or not param:
-            raise CommandError(f"--set {name}=...: write NAME.PARAM=VALUE, with NAME one of the --agents "
-                               f"({', '.join(agents)}) or env.")
+            raise CommandError(
+                f"--set {name}=...: write NAME.PARAM=VALUE, with NAME one of the --agents ({', '.join(agents)}) or env."
+            )
         elif target not in grouped:
-            raise CommandError(f"--set {name}=...: {target!r} is not one of the --agents ({', '.join(agents)}); "
-                               f"write e.g. {agents[0]}.{param}=VALUE, or env.{param}=VALUE for an environment "
-                               "kwarg.")
+            raise CommandError(
+                f"--set {name}=...: {target!r} is not one of the --agents ({', '.join(agents)}); "
+                f"write e.g. {agents[0]}.{param}=VALUE, or env.{param}=VALUE for an environment "
+                "kwarg."
+            )
         grouped[target][param] = value
     return grouped
 
 
 # ---------------------------------------------------------------------- options several subcommands share
+def add_count(parser: argparse.ArgumentParser, flag: str, default: int, metavar: str, help: str) -> None:
+    """An option ``flag N`` taking a positive integer (``help`` gets ``(default D)`` appended)."""
+    parser.add_argument(flag, type=positive_int, default=default, metavar=metavar, help=f"{help} (default {default})")
+
+
 def add_budget(parser: argparse.ArgumentParser, *, runs: bool) -> None:
     """``--episodes`` or ``--total-steps`` (one is required), ``--max-steps`` and ``--env-kwargs``.
 
     With ``runs``, ``--runs`` too (compare).
     """
     if runs:
-        parser.add_argument("--runs", type=positive_int, default=10, metavar="N",
-                            help="runs (seeds) per agent and environment (default 10)")
+        parser.add_argument(
+            "--runs",
+            type=positive_int,
+            default=10,
+            metavar="N",
+            help="runs (seeds) per agent and environment (default 10)",
+        )
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--episodes", type=positive_int, metavar="M", help="budget: M episodes per run")
-    group.add_argument("--total-steps", type=positive_int, metavar="S",
-                       help="budget: S environment steps per run (instead of --episodes)")
-    parser.add_argument("--max-steps", type=positive_int, metavar="T",
-                        help="cut every episode after T steps (truncated); default: only the environment's own limit")
-    parser.add_argument("--env-kwargs", type=json_object, metavar="JSON",
-                        help='keyword arguments for gymnasium.make as a JSON object, e.g. \'{"is_slippery": false}\'')
+    group.add_argument(
+        "--total-steps",
+        type=positive_int,
+        metavar="S",
+        help="budget: S environment steps per run (instead of --episodes)",
+    )
+    parser.add_argument(
+        "--max-steps",
+        type=positive_int,
+        metavar="T",
+        help="cut every episode after T steps (truncated); default: only the environment's own limit",
+    )
+    parser.add_argument(
+        "--env-kwargs",
+        type=json_object,
+        metavar="JSON",
+        help="keyword arguments for gymnasium.make as a JSON object, e.g. '{\"is_slippery\": false}'",
+    )
 
 
 def budget(args: argparse.Namespace) -> dict[str, Any]:
@@ -215,20 +242,43 @@ def budget(args: argparse.Namespace) -> dict[str, Any]:
 
 def add_summary(parser: argparse.ArgumentParser) -> None:
     """``--last``, ``--threshold``, ``--window`` and ``--metric``: how the summary table reads the runs."""
-    parser.add_argument("--last", type=positive_int, default=100, metavar="N",
-                        help="final performance averages each run's last N episodes (default 100)")
-    parser.add_argument("--threshold", type=real, metavar="X",
-                        help="also report the episodes each agent needs to a mean of X over --window episodes")
-    parser.add_argument("--window", type=positive_int, default=10, metavar="W",
-                        help="episodes of the moving average for --threshold and the plotted curves (default 10)")
-    parser.add_argument("--metric", choices=("return", "success"), default="return",
-                        help="summarize the return per episode, or success (return > 0) (default return)")
+    parser.add_argument(
+        "--last",
+        type=positive_int,
+        default=100,
+        metavar="N",
+        help="final performance averages each run's last N episodes (default 100)",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=real,
+        metavar="X",
+        help="also report the episodes each agent needs to a mean of X over --window episodes",
+    )
+    parser.add_argument(
+        "--window",
+        type=positive_int,
+        default=10,
+        metavar="W",
+        help="episodes of the moving average for --threshold and the plotted curves (default 10)",
+    )
+    parser.add_argument(
+        "--metric",
+        choices=("return", "success"),
+        default="return",
+        help="summarize the return per episode, or success (return > 0) (default return)",
+    )
 
 
 def add_jobs(parser: argparse.ArgumentParser) -> None:
     """``--jobs J``: worker processes (default -1, one per CPU core)."""
-    parser.add_argument("--jobs", type=jobs, default=-1, metavar="J",
-                        help="worker processes (default -1: one per CPU core; 1 runs in this process)")
+    parser.add_argument(
+        "--jobs",
+        type=jobs,
+        default=-1,
+        metavar="J",
+        help="worker processes (default -1: one per CPU core; 1 runs in this process)",
+    )
 
 
 def add_quiet(parser: argparse.ArgumentParser) -> None:
@@ -243,8 +293,9 @@ def add_seed(parser: argparse.ArgumentParser, help: str) -> None:
 
 def add_set(parser: argparse.ArgumentParser, metavar: str, help: str) -> None:
     """``--set NAME=VALUE`` (repeatable, read by :func:`parse_setting`); ``help`` says what NAME may be."""
-    parser.add_argument("--set", type=parse_setting, action="append", metavar=metavar,
-                        help=f"{help}; repeatable; {VALUE_HELP}")
+    parser.add_argument(
+        "--set", type=parse_setting, action="append", metavar=metavar, help=f"{help}; repeatable; {VALUE_HELP}"
+    )
 
 
 # ---------------------------------------------------------------------- percepts
@@ -280,5 +331,6 @@ def parse_percept(text: str, known: Sequence[Hashable]) -> Hashable:
             return key
     shown = ", ".join(json.dumps(k) if not isinstance(k, tuple) else str(k) for k in list(known)[:10])
     more = f" (and {len(known) - 10} more)" if len(known) > 10 else ""
-    raise CommandError(f"no percept {text!r} in this agent; known percepts: {shown or 'none'}{more}. "
-                       f"Give PERCEPT as {PERCEPT_HELP}.")
+    raise CommandError(
+        f"no percept {text!r} in this agent; known percepts: {shown or 'none'}{more}. Give PERCEPT as {PERCEPT_HELP}."
+    )

@@ -40,26 +40,48 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     from ..experiments import BACKENDS
 
     parser = subparsers.add_parser("compare", help=HELP, description=DESCRIPTION, epilog=EPILOG)
-    parser.add_argument("--env", type=env_id, action="append", required=True, metavar="ID",
-                        help="gymnasium environment id (repeat for several; `ps-graph envs` lists some)")
-    parser.add_argument("--agents", type=kind_names, required=True, metavar="KINDS",
-                        help=f"comma-separated agent kinds: {describe_kinds()}")
+    parser.add_argument(
+        "--env",
+        type=env_id,
+        action="append",
+        required=True,
+        metavar="ID",
+        help="gymnasium environment id (repeat for several; `ps-graph envs` lists some)",
+    )
+    parser.add_argument(
+        "--agents",
+        type=kind_names,
+        required=True,
+        metavar="KINDS",
+        help=f"comma-separated agent kinds: {describe_kinds()}",
+    )
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="results and report folder")
     add_budget(parser, runs=True)
     add_seed(parser, "root seed the run seeds derive from (default 0)")
-    add_set(parser, "NAME.PARAM=VALUE",
-            "a hyperparameter of one of the --agents (ps.eta_glow_damping=0.04, dqn.total_timesteps=5000, "
-            "ps.growth='{\"rule\": \"Generalization\"}') or an environment kwarg (env.is_slippery=false)")
+    add_set(
+        parser,
+        "NAME.PARAM=VALUE",
+        "a hyperparameter of one of the --agents (ps.eta_glow_damping=0.04, dqn.total_timesteps=5000, "
+        'ps.growth=\'{"rule": "Generalization"}\') or an environment kwarg (env.is_slippery=false)',
+    )
     add_jobs(parser)
-    parser.add_argument("--backend", choices=BACKENDS,
-                        help="loky: local worker processes (default); serial: this process, in order; dask: a "
-                             "Dask cluster (default with --scheduler; without one, a local cluster of --jobs)")
-    parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="Dask scheduler address such as tcp://10.0.0.1:8786 (needs pip install "
-                             "'ps_graph[cluster]')")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="loky: local worker processes (default); serial: this process, in order; dask: a "
+        "Dask cluster (default with --scheduler; without one, a local cluster of --jobs)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler address such as tcp://10.0.0.1:8786 (needs pip install 'ps_graph[cluster]')",
+    )
     add_summary(parser)
-    parser.add_argument("--no-report", action="store_true",
-                        help="write only the results, not report.html, summary.csv, the PNGs and ps_agent.json")
+    parser.add_argument(
+        "--no-report",
+        action="store_true",
+        help="write only the results, not report.html, summary.csv, the PNGs and ps_agent.json",
+    )
     add_quiet(parser)
     parser.set_defaults(run=run)
     return parser
@@ -72,21 +94,24 @@ def finish(results, args: argparse.Namespace, summary: dict[str, Any], report: P
 
     if not args.quiet:
         print(format_summary(summarize(results, **summary)))
-    print(f"wrote the results to {args.out}" + (f" and the report to {report} (self-contained, works offline)"
-                                                 if report is not None else ""))
+    print(
+        f"wrote the results to {args.out}"
+        + (f" and the report to {report} (self-contained, works offline)" if report is not None else "")
+    )
 
 
 def _settings_shown(args: argparse.Namespace, agents, envs) -> dict[str, str]:
     """The report's table of what ran: the command, the agents' settings, the budget and the seeds."""
     return {
         "command": shlex.join(["ps-graph", *args.argv]),
-        "agents": "; ".join(f"{a.name}: {json.dumps(a.hyperparameters) if a.hyperparameters else 'defaults'}"
-                            for a in agents),
+        "agents": "; ".join(
+            f"{a.name}: {json.dumps(a.hyperparameters) if a.hyperparameters else 'defaults'}" for a in agents
+        ),
         "environments": ", ".join(e.name for e in envs),
         "budget per run": (f"{args.episodes} episodes" if args.episodes else f"{args.total_steps} steps")
         + (f", at most {args.max_steps} steps per episode" if args.max_steps else ""),
         "runs": f"{args.runs} per agent and environment, seeds derived from root seed {args.seed} "
-                "(run i uses the same seed for every agent)",
+        "(run i uses the same seed for every agent)",
     }
 
 
@@ -99,13 +124,31 @@ def run(args: argparse.Namespace) -> int:
     env_kwargs = {**(args.env_kwargs or {}), **settings.pop("env")}
     agents = [AgentSpec(kind, settings[kind]) for kind in args.agents]
     envs = [EnvSpec(env, env_kwargs) for env in dict.fromkeys(args.env)]
-    results = compare(agents, envs, args.out, runs=args.runs, seed=args.seed, jobs=args.jobs, backend=args.backend,
-                      scheduler=args.scheduler, progress=not args.quiet, **budget(args))
+    results = compare(
+        agents,
+        envs,
+        args.out,
+        runs=args.runs,
+        seed=args.seed,
+        jobs=args.jobs,
+        backend=args.backend,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+        **budget(args),
+    )
     summary = {"last": args.last, "threshold": args.threshold, "window": args.window, "metric": args.metric}
     report = None
     if not args.no_report:
-        report = report_comparison(results, agents, envs, args.out, seed=args.seed, **budget(args),
-                                   title=f"{', '.join(a.name for a in agents)} on {', '.join(e.name for e in envs)}",
-                                   settings=_settings_shown(args, agents, envs), **summary)
+        report = report_comparison(
+            results,
+            agents,
+            envs,
+            args.out,
+            seed=args.seed,
+            **budget(args),
+            title=f"{', '.join(a.name for a in agents)} on {', '.join(e.name for e in envs)}",
+            settings=_settings_shown(args, agents, envs),
+            **summary,
+        )
     finish(results, args, summary, report)
     return 0

@@ -17,10 +17,12 @@ from ..registry import kinds
 __all__ = ["add_parser", "env_rows", "run"]
 
 HEADER = ["id", "observations", "actions", "step limit", "agents", "exact optimum"]
-NOTE = ("\nagents: the kinds whose checks accept the spaces (PS and Q-learning need discrete observations, "
-        "every kind Discrete actions; dqn takes Box observations too). exact optimum: the env has a "
-        "transition table, so reports give its exact optimum (ps_graph.tabular). Any other gymnasium id "
-        "works with --env as well.")
+NOTE = (
+    "\nagents: the kinds whose checks accept the spaces (PS and Q-learning need discrete observations, "
+    "every kind Discrete actions; dqn takes Box observations too). exact optimum: the env has a "
+    "transition table, so reports give its exact optimum (ps_graph.tabular). Any other gymnasium id "
+    "works with --env as well."
+)
 
 HELP = "list the environments, their spaces, which agents apply, and where the exact optimum is known"
 DESCRIPTION = (
@@ -76,8 +78,16 @@ def env_rows(env_ids: Iterable[str] | None = None) -> list[list[str]]:
                 accepted.append(name)
             exact = "yes" if isinstance(getattr(env.unwrapped, "P", None), dict) else "no"
             limit = env.spec.max_episode_steps if env.spec is not None else None
-            rows.append([env_id, _space_text(env.observation_space), _space_text(env.action_space),
-                         str(limit or "none"), ",".join(accepted) or "none", exact])
+            rows.append(
+                [
+                    env_id,
+                    _space_text(env.observation_space),
+                    _space_text(env.action_space),
+                    str(limit or "none"),
+                    ",".join(accepted) or "none",
+                    exact,
+                ]
+            )
         finally:
             env.close()
     return rows

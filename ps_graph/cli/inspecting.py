@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..registry import agent_kind, kind_for_format, kinds
-from .args import PERCEPT_HELP, CommandError, parse_percept, positive_int, probability
+from .args import PERCEPT_HELP, CommandError, add_count, parse_percept, probability
 from .kinds import PS_FORMAT, loader_call, ps_kinds
 
 __all__ = ["add_parser", "load_ps_agent", "run"]
@@ -39,18 +39,29 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``inspect`` to ``subparsers``; returns its parser."""
     parser = subparsers.add_parser("inspect", help=HELP, description=DESCRIPTION)
     parser.add_argument("saved", type=Path, metavar="SAVED.json", help="a file written by ps_graph.save")
-    parser.add_argument("--html", type=Path, metavar="OUT.html",
-                        help="write the interactive ECM view (one self-contained page) here")
-    parser.add_argument("--explain", metavar="PERCEPT",
-                        help=f"print the exact action probabilities and most probable paths of {PERCEPT_HELP}")
-    parser.add_argument("--paths", type=positive_int, default=5, metavar="K",
-                        help="how many most probable paths --explain lists (default 5)")
-    parser.add_argument("--rows", type=positive_int, default=20, metavar="N",
-                        help="how many percepts the summary lists (default 20)")
-    parser.add_argument("--percepts", nargs="+", metavar="PERCEPT",
-                        help="--html shows only what these percepts reach (each as for --explain)")
-    parser.add_argument("--min-probability", type=probability, default=0.0, metavar="P",
-                        help="--html hides edges whose hopping probability is below P (default 0)")
+    parser.add_argument(
+        "--html", type=Path, metavar="OUT.html", help="write the interactive ECM view (one self-contained page) here"
+    )
+    parser.add_argument(
+        "--explain",
+        metavar="PERCEPT",
+        help=f"print the exact action probabilities and most probable paths of {PERCEPT_HELP}",
+    )
+    add_count(parser, "--paths", 5, "K", "how many most probable paths --explain lists")
+    add_count(parser, "--rows", 20, "N", "how many percepts the summary lists")
+    parser.add_argument(
+        "--percepts",
+        nargs="+",
+        metavar="PERCEPT",
+        help="--html shows only what these percepts reach (each as for --explain)",
+    )
+    parser.add_argument(
+        "--min-probability",
+        type=probability,
+        default=0.0,
+        metavar="P",
+        help="--html hides edges whose hopping probability is below P (default 0)",
+    )
     parser.set_defaults(run=run)
     return parser
 
@@ -66,8 +77,11 @@ def _file_format(data: bytes) -> str | None:
 
 def _loaders(file_format: str | None) -> str:
     """How to load the files of ``file_format`` in Python, or (None) of every saveable kind that is not PS."""
-    loaders = {name: loader_call(kind) for name, kind in kinds().items()
-               if kind.load is not None and kind.file_format != PS_FORMAT and file_format in (None, kind.file_format)}
+    loaders = {
+        name: loader_call(kind)
+        for name, kind in kinds().items()
+        if kind.load is not None and kind.file_format != PS_FORMAT and file_format in (None, kind.file_format)
+    }
     if file_format is not None and len(set(loaders.values())) == 1:
         return next(iter(loaders.values()))
     shown = "; ".join(f"{name}: {call}" for name, call in loaders.items())
@@ -88,17 +102,25 @@ def load_ps_agent(path: Path) -> Any:
     if file_format is not None and file_format != PS_FORMAT:
         writers = kind_for_format(file_format)
         if not writers:
-            raise CommandError(f"{path} has format {file_format!r}, which no registered agent kind reads; "
-                               f"expected {PS_FORMAT!r}. {then}")
-        raise CommandError(f"{path} holds a {', '.join(writers)} agent (format {file_format!r}, not {PS_FORMAT!r}): "
-                           f"load it in Python with {_loaders(file_format)}. {then}")
+            raise CommandError(
+                f"{path} has format {file_format!r}, which no registered agent kind reads; "
+                f"expected {PS_FORMAT!r}. {then}"
+            )
+        raise CommandError(
+            f"{path} holds a {', '.join(writers)} agent (format {file_format!r}, not {PS_FORMAT!r}): "
+            f"load it in Python with {_loaders(file_format)}. {then}"
+        )
     if file_format is None and data.startswith(_ZIP_MAGIC):
-        raise CommandError(f"{path} is a zip archive (as torch.save writes), not a JSON agent file: load it in "
-                           f"Python with its kind's loader ({_loaders(None)}). {then}")
+        raise CommandError(
+            f"{path} is a zip archive (as torch.save writes), not a JSON agent file: load it in "
+            f"Python with its kind's loader ({_loaders(None)}). {then}"
+        )
     loaders = [loader for loader in (agent_kind(name).loader() for name in ps_kinds()) if loader is not None]
     if not loaders:
-        raise CommandError(f"no registered agent kind loads {PS_FORMAT!r} files; register one with "
-                           f"ps_graph.register_agent(kind, build, file_format={PS_FORMAT!r}, load=...).")
+        raise CommandError(
+            f"no registered agent kind loads {PS_FORMAT!r} files; register one with "
+            f"ps_graph.register_agent(kind, build, file_format={PS_FORMAT!r}, load=...)."
+        )
     return loaders[0](path)
 
 
@@ -108,8 +130,11 @@ def _print_summary(ecm, rows_shown: int, out) -> None:
     rows = policy_summary(ecm)
     print(f"{len(rows)} percepts; most likely action per percept (first {min(len(rows), rows_shown)}):", file=out)
     for row in rows[:rows_shown]:
-        print(f"  {row.label:>12} -> {row.most_likely_label}  (p = {row.probabilities[row.most_likely]:.3f}, "
-              f"entropy {row.entropy:.3f} nats, visits {row.visits})", file=out)
+        print(
+            f"  {row.label:>12} -> {row.most_likely_label}  (p = {row.probabilities[row.most_likely]:.3f}, "
+            f"entropy {row.entropy:.3f} nats, visits {row.visits})",
+            file=out,
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -132,7 +157,12 @@ def run(args: argparse.Namespace) -> int:
         percepts = None
         if args.percepts:
             percepts = [("percept", parse_percept(text, keys)) for text in args.percepts]
-        path = write_html(ecm, args.html, percepts=percepts, min_probability=args.min_probability,
-                          title=f"ECM of {Path(args.saved).name}")
+        path = write_html(
+            ecm,
+            args.html,
+            percepts=percepts,
+            min_probability=args.min_probability,
+            title=f"ECM of {Path(args.saved).name}",
+        )
         print(f"wrote {path}", file=out)
     return 0

@@ -41,8 +41,9 @@ def kind_name(text: str) -> str:
     kind = text.strip()
     known = list(kinds())
     if kind not in known:
-        raise argparse.ArgumentTypeError(f"unknown agent kind {kind!r}{did_you_mean(kind, known)} "
-                                         f"(known kinds: {', '.join(known)})")
+        raise argparse.ArgumentTypeError(
+            f"unknown agent kind {kind!r}{did_you_mean(kind, known)} (known kinds: {', '.join(known)})"
+        )
     return kind
 
 
@@ -85,8 +86,15 @@ def loader_call(kind: AgentKind) -> str:
         name = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
     try:
         loader = kind.loader()
-        params = [p.name for p in inspect.signature(loader).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        params = (
+            []
+            if loader is None  # a kind that cannot be saved: no loader to describe
+            else [
+                p.name
+                for p in inspect.signature(loader).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ]
+        )
     except (PSGraphError, TypeError, ValueError):  # not importable here, or no signature: name it only
         params = []
     return f"{name}({', '.join(params) or 'path'})"

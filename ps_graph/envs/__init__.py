@@ -27,6 +27,8 @@ True
 
 from __future__ import annotations
 
+from typing import Any
+
 import gymnasium as gym
 
 from ._trials import EnvError, OneStepGame
@@ -36,19 +38,36 @@ from .invasion import InvasionGame
 from .mountain_car import DiscretizeBox, discrete_mountain_car
 
 __all__ = [
-    "ENV_IDS", "InvasionGame", "DriverGame", "NeverEndingColourGame", "GridWorld", "DYNA_MAZE", "ACTIONS",
-    "open_grid", "DiscretizeBox", "discrete_mountain_car", "OneStepGame", "EnvError", "register_envs",
+    "ACTIONS",
+    "DYNA_MAZE",
+    "ENV_IDS",
+    "DiscretizeBox",
+    "DriverGame",
+    "EnvError",
+    "GridWorld",
+    "InvasionGame",
+    "NeverEndingColourGame",
+    "OneStepGame",
+    "discrete_mountain_car",
+    "open_grid",
+    "register_envs",
 ]
 
-_SPECS = {
+_SPECS: dict[str, dict[str, Any]] = {
     "ps_graph/InvasionGame-v0": {"entry_point": "ps_graph.envs.invasion:InvasionGame"},
     "ps_graph/DriverGame-v0": {"entry_point": "ps_graph.envs.generalization:DriverGame"},
     "ps_graph/NeverEndingColourGame-v0": {"entry_point": "ps_graph.envs.generalization:NeverEndingColourGame"},
     "ps_graph/GridWorld-v0": {"entry_point": "ps_graph.envs.grid:GridWorld", "max_episode_steps": 2000},
-    "ps_graph/DynaMaze-v0": {"entry_point": "ps_graph.envs.grid:GridWorld", "kwargs": {"desc": DYNA_MAZE},
-                             "max_episode_steps": 3000},
-    "ps_graph/MountainCarDiscrete-v0": {"entry_point": "ps_graph.envs.mountain_car:discrete_mountain_car",
-                                        "max_episode_steps": 200, "reward_threshold": -110.0},
+    "ps_graph/DynaMaze-v0": {
+        "entry_point": "ps_graph.envs.grid:GridWorld",
+        "kwargs": {"desc": DYNA_MAZE},
+        "max_episode_steps": 3000,
+    },
+    "ps_graph/MountainCarDiscrete-v0": {
+        "entry_point": "ps_graph.envs.mountain_car:discrete_mountain_car",
+        "max_episode_steps": 200,
+        "reward_threshold": -110.0,
+    },
 }
 
 #: Every id this package registers.

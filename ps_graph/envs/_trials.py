@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium as gym
 from gymnasium import spaces
@@ -46,7 +46,7 @@ class OneStepGame(gym.Env):
     hold ``"trial"`` and ``"correct_action"``.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+    metadata = {"render_modes": []}  # noqa: RUF012  (gymnasium declares it this way)
 
     def __init__(self, num_actions: int, observation_space: spaces.Space, render_mode: str | None = None):
         check_render_mode(self, render_mode)
@@ -68,11 +68,14 @@ class OneStepGame(gym.Env):
 
     def step(self, action):
         if self._pending is None:
-            raise EnvError(f"{type(self).__name__}.step() needs a trial to answer, but none is waiting: every trial "
-                           "is a one-step episode. Call reset() before each step.")
+            raise EnvError(
+                f"{type(self).__name__}.step() needs a trial to answer, but none is waiting: every trial "
+                "is a one-step episode. Call reset() before each step."
+            )
         if not self.action_space.contains(action):
-            raise EnvError(f"action must be in {self.action_space}; got {action!r}. "
-                           f"Pass an int in 0..{self.action_space.n - 1}.")
+            raise EnvError(
+                f"action must be in {self.action_space}; got {action!r}. Pass an int in 0..{self.action_space.n - 1}."
+            )
         obs, info = self._pending
         self._pending = None
         reward = 1.0 if int(action) == info["correct_action"] else 0.0

@@ -38,7 +38,7 @@ from ..checks import check_int
 from ..errors import ConfigError
 from ._trials import EnvError, check_render_mode
 
-__all__ = ["GridWorld", "DYNA_MAZE", "ACTIONS", "open_grid"]
+__all__ = ["ACTIONS", "DYNA_MAZE", "GridWorld", "open_grid"]
 
 #: Action names in action order (FrozenLake's convention).
 ACTIONS = ("left", "down", "right", "up")
@@ -66,8 +66,10 @@ def open_grid(rows: int, cols: int) -> tuple[str, ...]:
     rows = check_int("rows", rows, 1)
     cols = check_int("cols", cols, 1)
     if rows * cols < 2:
-        raise ConfigError(f"an open grid needs two cells, one for the start and one for the goal; got {rows} x {cols}. "
-                          "Use rows * cols >= 2.")
+        raise ConfigError(
+            f"an open grid needs two cells, one for the start and one for the goal; got {rows} x {cols}. "
+            "Use rows * cols >= 2."
+        )
     cells = [["."] * cols for _ in range(rows)]
     cells[0][0], cells[-1][-1] = "S", "G"
     return tuple("".join(row) for row in cells)
@@ -78,8 +80,10 @@ def _check_desc(desc) -> tuple[str, ...]:
         raise ConfigError(f"desc must be a non-empty list of strings, one per row (e.g. ['S.', '.G']); got {desc!r}.")
     rows = tuple(desc)
     if not all(isinstance(r, str) for r in rows) or len({len(r) for r in rows}) != 1 or not rows[0]:
-        raise ConfigError(f"desc must be non-empty strings of one length, one per row; got {list(rows)!r}. "
-                          "Pad the rows so that every one has the same number of cells.")
+        raise ConfigError(
+            f"desc must be non-empty strings of one length, one per row; got {list(rows)!r}. "
+            "Pad the rows so that every one has the same number of cells."
+        )
     bad = sorted({ch for r in rows for ch in r} - set(_CELLS))
     if bad:
         raise ConfigError(f"desc cells must be 'S' (start), 'G' (goal), '.' (free) or '#' (wall); got {bad!r}.")
@@ -115,16 +119,24 @@ class GridWorld(gym.Env):
     ..A
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}  # noqa: RUF012  (gymnasium declares it this way)
 
-    def __init__(self, desc: Sequence[str] | None = None, *, rows: int | None = None, cols: int | None = None,
-                 render_mode: str | None = None):
+    def __init__(
+        self,
+        desc: Sequence[str] | None = None,
+        *,
+        rows: int | None = None,
+        cols: int | None = None,
+        render_mode: str | None = None,
+    ):
         check_render_mode(self, render_mode)
         if desc is None:
             desc = open_grid(10 if rows is None else rows, 10 if cols is None else cols)
         elif rows is not None or cols is not None:
-            raise ConfigError(f"give either desc or rows/cols, not both; got desc and rows={rows!r}, cols={cols!r}. "
-                              "The size of a desc layout is its own.")
+            raise ConfigError(
+                f"give either desc or rows/cols, not both; got desc and rows={rows!r}, cols={cols!r}. "
+                "The size of a desc layout is its own."
+            )
         self.desc = _check_desc(desc)
         self.render_mode = render_mode
         self.nrow, self.ncol = len(self.desc), len(self.desc[0])

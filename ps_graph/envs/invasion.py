@@ -74,8 +74,15 @@ class InvasionGame(OneStepGame):
     [1, 0, 2]
     """
 
-    def __init__(self, num_symbols: int = 2, *, num_colours: int | None = None, invert_at: int | None = None,
-                 new_colour_at: int | None = None, render_mode: str | None = None):
+    def __init__(
+        self,
+        num_symbols: int = 2,
+        *,
+        num_colours: int | None = None,
+        invert_at: int | None = None,
+        new_colour_at: int | None = None,
+        render_mode: str | None = None,
+    ):
         self.num_symbols = check_int("num_symbols", num_symbols, 2, hint="The game needs at least two doors.")
         self.invert_at = _check_trial("invert_at", invert_at)
         self.new_colour_at = _check_trial("new_colour_at", new_colour_at)
@@ -100,13 +107,18 @@ class InvasionGame(OneStepGame):
     def _present(self, trial: int):
         symbol = int(self.np_random.integers(self.num_symbols))
         inverted = self.invert_at is not None and trial >= self.invert_at
-        info = {"trial": trial, "symbol": symbol,
-                "correct_action": self.num_symbols - 1 - symbol if inverted else symbol, "inverted": inverted}
-        if not self.coloured:
+        info = {
+            "trial": trial,
+            "symbol": symbol,
+            "correct_action": self.num_symbols - 1 - symbol if inverted else symbol,
+            "inverted": inverted,
+        }
+        num_colours = self.num_colours
+        if num_colours is None:  # symbols without colour (not self.coloured)
             return symbol, info
         if self.new_colour_at is not None and trial >= self.new_colour_at:
-            colour = self.num_colours
+            colour = num_colours
         else:
-            colour = int(self.np_random.integers(self.num_colours))
+            colour = int(self.np_random.integers(num_colours))
         info["colour"] = colour
         return (symbol, colour), info

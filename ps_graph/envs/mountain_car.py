@@ -73,20 +73,29 @@ class DiscretizeBox(DiscretizeObservation):
     def __init__(self, env: gym.Env, bins: int | Sequence[int] = 10, multidiscrete: bool = True):
         space = env.observation_space
         if not isinstance(space, spaces.Box):
-            raise UnsupportedSpaceError(f"DiscretizeBox bins a Box observation space; got {space}. "
-                                        "Discrete, MultiDiscrete and Tuple observations need no binning.")
+            raise UnsupportedSpaceError(
+                f"DiscretizeBox bins a Box observation space; got {space}. "
+                "Discrete, MultiDiscrete and Tuple observations need no binning."
+            )
         low, high = np.ravel(space.low), np.ravel(space.high)
         if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
-            raise UnsupportedSpaceError(f"DiscretizeBox needs finite bounds to cut into bins; got low={low}, "
-                                        f"high={high}. Clip the observations first (e.g. wrap the env in "
-                                        "gymnasium.wrappers.TransformObservation with a finite Box).")
+            raise UnsupportedSpaceError(
+                f"DiscretizeBox needs finite bounds to cut into bins; got low={low}, "
+                f"high={high}. Clip the observations first (e.g. wrap the env in "
+                "gymnasium.wrappers.TransformObservation with a finite Box)."
+            )
         if not isinstance(multidiscrete, bool):
             raise ConfigError(f"multidiscrete must be True or False; got {multidiscrete!r}.")
         super().__init__(env, bins=_check_bins(bins, low.size), multidiscrete=multidiscrete)
 
 
-def discrete_mountain_car(bins: int | Sequence[int] = 10, multidiscrete: bool = True, *,
-                          render_mode: str | None = None, goal_velocity: float = 0.0) -> DiscretizeBox:
+def discrete_mountain_car(
+    bins: int | Sequence[int] = 10,
+    multidiscrete: bool = True,
+    *,
+    render_mode: str | None = None,
+    goal_velocity: float = 0.0,
+) -> DiscretizeBox:
     """MountainCar observed through :class:`DiscretizeBox` (the entry point of
     ``"ps_graph/MountainCarDiscrete-v0"``; ``gymnasium.make`` adds the 200-step limit).
 

@@ -28,9 +28,15 @@ class CliffWalkingBlogReward(gym.Wrapper):
     def __init__(self, env: gym.Env) -> None:
         super().__init__(env)
         unwrapped = env.unwrapped
-        if not hasattr(unwrapped, "shape") or getattr(unwrapped, "spec", None) is None or "CliffWalking" not in unwrapped.spec.id:
-            raise ConfigError(f"CliffWalkingBlogReward wraps CliffWalking; got {unwrapped.spec.id if unwrapped.spec else env}.")
-        self.goal = int(unwrapped.observation_space.n) - 1
+        spec, space = getattr(unwrapped, "spec", None), getattr(unwrapped, "observation_space", None)
+        if (
+            not hasattr(unwrapped, "shape")
+            or spec is None
+            or "CliffWalking" not in spec.id
+            or not isinstance(space, gym.spaces.Discrete)
+        ):
+            raise ConfigError(f"CliffWalkingBlogReward wraps CliffWalking; got {spec.id if spec else env}.")
+        self.goal = int(space.n) - 1
 
     def step(self, action):
         obs, reward, terminated, truncated, info = self.env.step(action)

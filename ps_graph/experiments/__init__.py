@@ -55,8 +55,9 @@ Resume
     ``config.json`` is the completion marker. Calling ``compare`` again with the same
     ``out`` skips every finished run and redoes, from scratch, every run folder without a
     valid ``config.json`` matching its ``episodes.csv`` (a malformed one, or a checksum that
-    does not match, is logged as a warning: :class:`~ps_graph.errors.DamagedRunError`). A finished run whose spec differs from the one asked for (other
-    hyperparameters or budget under the same names) is an error, never overwritten. The
+    does not match, is logged as a warning: :class:`~ps_graph.errors.DamagedRunError`). A
+    finished run whose spec differs from the one asked for (other hyperparameters or budget
+    under the same names) is an error, never overwritten. The
     combined ``OUT/episodes.csv`` is rebuilt from the run folders, so no row is lost or
     duplicated however often a comparison was interrupted.
 
@@ -78,26 +79,26 @@ from .store import EPISODE_COLUMNS, load_results, read_run, rebuild_episode_csv,
 from .summary import SummaryRow, plot_comparison, summarize, write_summary_csv
 
 __all__ = [
-    "compare",
-    "run_one",
-    "run_spec",
-    "expand",
-    "derive_seeds",
+    "BACKENDS",
+    "EPISODE_COLUMNS",
+    "AgentKind",
     "AgentSpec",
     "EnvSpec",
     "RunSpec",
-    "AgentKind",
-    "register_agent",
-    "make_env",
-    "BACKENDS",
-    "EPISODE_COLUMNS",
-    "run_folder",
-    "save_run",
-    "read_run",
-    "load_results",
-    "rebuild_episode_csv",
-    "summarize",
     "SummaryRow",
-    "write_summary_csv",
+    "compare",
+    "derive_seeds",
+    "expand",
+    "load_results",
+    "make_env",
     "plot_comparison",
+    "read_run",
+    "rebuild_episode_csv",
+    "register_agent",
+    "run_folder",
+    "run_one",
+    "run_spec",
+    "save_run",
+    "summarize",
+    "write_summary_csv",
 ]

@@ -38,7 +38,7 @@ def growth_rule(value: Any):
     >>> growth_rule("Generalization").params() == growth_rule({"rule": "Generalization"}).params()
     True
     """
-    from ..saving import _GROWTH_RULES  # the built-in rules, the same ones saved agents may hold
+    from ..growth import RULES  # the built-in rules, the same ones saved agents may hold
 
     example = '{"rule": "Generalization", "params": {"max_hidden": 1000}}'
     if value is None:
@@ -51,13 +51,14 @@ def growth_rule(value: Any):
             f"{example}; got {value!r:.120}."
         )
     name, params = value["rule"], value.get("params", {})
-    if not isinstance(name, str) or name not in _GROWTH_RULES:
-        raise ConfigError(f"growth rule {name!r} is unknown; known rules: {', '.join(map(repr, _GROWTH_RULES))}.")
-    cls = _GROWTH_RULES[name]
+    if not isinstance(name, str) or name not in RULES:
+        raise ConfigError(f"growth rule {name!r} is unknown; known rules: {', '.join(map(repr, RULES))}.")
+    cls = RULES[name]
     allowed = list(cls().params())
     if not isinstance(params, dict):
-        raise ConfigError(f"growth params must be a JSON object of {name}'s arguments ({', '.join(allowed)}); "
-                          f"got {params!r:.120}.")
+        raise ConfigError(
+            f"growth params must be a JSON object of {name}'s arguments ({', '.join(allowed)}); got {params!r:.120}."
+        )
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise ConfigError(f"unknown {name} growth parameter(s) {unknown}; allowed: {', '.join(allowed)}.")

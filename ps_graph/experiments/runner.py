@@ -11,8 +11,8 @@ from typing import Any
 
 from ..checks import check_choice, check_int
 from ..errors import ConfigError, DamagedRunError, IncompleteRunError
-from ..training import TrainResult
 from ..registry import agent_kind
+from ..training import TrainResult
 from .single import run_spec, validate
 from .specs import RunSpec, expand
 from .store import (
@@ -25,7 +25,7 @@ from .store import (
     save_run,
 )
 
-__all__ = ["compare", "run_one", "BACKENDS"]
+__all__ = ["BACKENDS", "compare", "run_one"]
 
 logger = logging.getLogger("ps_graph.experiments")
 
@@ -122,8 +122,9 @@ def _dask(pending: Sequence[RunSpec], builds: dict[str, Callable], workers: int,
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise ConfigError("the Dask backend needs distributed: pip install 'dask[distributed]' "
-                          "(or pip install 'ps_graph[cluster]').") from None
+        raise ConfigError(
+            "the Dask backend needs distributed: pip install 'dask[distributed]' (or pip install 'ps_graph[cluster]')."
+        ) from None
     cluster = client = None
     futures = []
     try:
@@ -215,8 +216,9 @@ def compare(
     pending, backend, workers = _plan(out, specs, jobs, backend)
     from tqdm.auto import tqdm
 
-    with tqdm(total=len(specs), initial=len(specs) - len(pending), unit="run", desc="compare",
-              disable=not progress) as bar:
+    with tqdm(
+        total=len(specs), initial=len(specs) - len(pending), unit="run", desc="compare", disable=not progress
+    ) as bar:
         if pending:
             _save_finished(out, _finished_runs(backend, pending, builds, workers, scheduler), bar)
     rebuild_episode_csv(out)
@@ -232,10 +234,13 @@ def _check_backend(jobs: int, backend: str | None, scheduler: Any) -> tuple[int,
     check_choice("backend", backend, BACKENDS, hint="'serial' runs in this process (for debugging).")
     if scheduler is not None and backend != "dask":
         raise ConfigError(
-            f"scheduler={scheduler!r} needs backend='dask' (or leave backend unset); got backend={backend!r}.")
+            f"scheduler={scheduler!r} needs backend='dask' (or leave backend unset); got backend={backend!r}."
+        )
     if scheduler is not None and not isinstance(scheduler, str) and type(scheduler).__name__ != "Client":
-        raise ConfigError(f"scheduler must be a Dask scheduler address such as 'tcp://10.0.0.1:8786' or a "
-                          f"distributed.Client; got {scheduler!r}.")
+        raise ConfigError(
+            f"scheduler must be a Dask scheduler address such as 'tcp://10.0.0.1:8786' or a "
+            f"distributed.Client; got {scheduler!r}."
+        )
     return jobs, backend
 
 
@@ -247,14 +252,21 @@ def _plan(out: Path, specs: Sequence[RunSpec], jobs: int, backend: str) -> tuple
     workers = _workers(jobs, len(pending))
     if backend == "loky" and workers == 1:
         backend = "serial"
-    logger.info("compare: %d runs, %d already finished in %s; running %d (backend %s%s)", len(specs),
-                len(specs) - len(pending), out, len(pending), backend,
-                f", {workers} workers" if backend == "loky" else "")
+    logger.info(
+        "compare: %d runs, %d already finished in %s; running %d (backend %s%s)",
+        len(specs),
+        len(specs) - len(pending),
+        out,
+        len(pending),
+        backend,
+        f", {workers} workers" if backend == "loky" else "",
+    )
     return pending, backend, workers
 
 
-def _finished_runs(backend: str, pending: Sequence[RunSpec], builds: dict[str, Callable], workers: int,
-                   scheduler: Any) -> _Finished:
+def _finished_runs(
+    backend: str, pending: Sequence[RunSpec], builds: dict[str, Callable], workers: int, scheduler: Any
+) -> _Finished:
     """The ``(spec, result)`` pairs of ``pending``, as the backend finishes them."""
     if backend == "serial":
         return _serial(pending, builds)

@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
-from ..training import TrainResult, train
 from ..registry import agent_kind
+from ..training import TrainResult, train
 from .specs import AgentSpec, EnvSpec, RunSpec  # noqa: F401  (AgentSpec: for the doctest)
 
-__all__ = ["make_env", "validate", "run_spec"]
+__all__ = ["make_env", "run_spec", "validate"]
 
 
 def make_env(env: EnvSpec):
@@ -82,12 +82,24 @@ def run_spec(spec: RunSpec, build: Callable[[Any, RunSpec], Any] | None = None) 
         agent_config = _agent_config(agent)
         times: list[float] = []
         start = time.perf_counter()
-        result = train(agent, env, spec.episodes, total_steps=spec.total_steps, seed=spec.seed,
-                       max_steps=spec.max_steps, callback=lambda *_: times.append(time.perf_counter() - start))
+        result = train(
+            agent,
+            env,
+            spec.episodes,
+            total_steps=spec.total_steps,
+            seed=spec.seed,
+            max_steps=spec.max_steps,
+            callback=lambda *_: times.append(time.perf_counter() - start),
+        )
     finally:
         env.close()
-    return TrainResult(result.returns, result.lengths, result.terminated, result.wall_time,
-                       info={"episode_wall_time": np.asarray(times, dtype=np.float64), "agent_config": agent_config})
+    return TrainResult(
+        result.returns,
+        result.lengths,
+        result.terminated,
+        result.wall_time,
+        info={"episode_wall_time": np.asarray(times, dtype=np.float64), "agent_config": agent_config},
+    )
 
 
 def _agent_config(agent) -> dict[str, Any] | None:

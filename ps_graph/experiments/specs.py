@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -55,6 +55,12 @@ def _json(name: str, value: Any) -> Any:
     return json.loads(text)
 
 
+def _freeze(spec: Any, **fields: Any) -> None:
+    """Set the fields of a frozen dataclass from its own ``__init__``."""
+    for name, value in fields.items():
+        object.__setattr__(spec, name, value)
+
+
 def _mapping(name: str, value: Any) -> dict[str, Any]:
     if value is None:
         return {}
@@ -77,7 +83,7 @@ def _check_name(what: str, name: Any, default: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class AgentSpec:
     """An agent to compare: a registered ``kind`` (see :func:`ps_graph.registry.kinds`), its hyperparameters, a name.
 
@@ -90,25 +96,27 @@ class AgentSpec:
     """
 
     kind: str
-    hyperparameters: dict[str, Any] = field(default_factory=dict)
-    name: str | None = None
+    """A registered agent kind (:func:`ps_graph.registry.kinds` lists them)."""
+    hyperparameters: dict[str, Any]
+    """Keywords for the agent (JSON values, so the spec can be saved and sent to workers)."""
+    name: str
+    """Always a string once built; ``None`` given to the constructor means the kind."""
 
-    def __post_init__(self) -> None:
-        _check_text("agent kind", self.kind, "ps")
-        hp = _mapping(f"hyperparameters of agent {self.kind!r}", self.hyperparameters)
+    def __init__(self, kind: str, hyperparameters: Mapping[str, Any] | None = None, name: str | None = None) -> None:
+        _check_text("agent kind", kind, "ps")
+        hp = _mapping(f"hyperparameters of agent {kind!r}", hyperparameters)
         if "seed" in hp:
             raise ConfigError(
-                f"agent {self.kind!r}: remove 'seed' from the hyperparameters; every run gets its own seed, "
+                f"agent {kind!r}: remove 'seed' from the hyperparameters; every run gets its own seed, "
                 "derived from compare(..., seed=ROOT)."
             )
-        object.__setattr__(self, "hyperparameters", hp)
-        object.__setattr__(self, "name", _check_name("agent", self.name, self.kind))
+        _freeze(self, kind=kind, hyperparameters=hp, name=_check_name("agent", name, kind))
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "hyperparameters": dict(self.hyperparameters)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class EnvSpec:
     """An environment: anything :func:`gymnasium.make` accepts (``id`` and keyword ``kwargs``).
 
@@ -121,15 +129,18 @@ class EnvSpec:
     """
 
     id: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    name: str | None = None
+    """What :func:`gymnasium.make` takes first (a registered id, or ``"module:EnvId"``)."""
+    kwargs: dict[str, Any]
+    """Keywords for :func:`gymnasium.make` (JSON values)."""
+    name: str
+    """Always a string once built; ``None`` given to the constructor means the default above."""
 
-    def __post_init__(self) -> None:
-        _check_text("environment id", self.id, "FrozenLake-v1")
-        object.__setattr__(self, "kwargs", _mapping(f"kwargs of environment {self.id!r}", self.kwargs))
-        args = ",".join(f"{k}={json.dumps(v)}" for k, v in self.kwargs.items())
-        default = f"{self.id}[{args}]" if args else self.id
-        object.__setattr__(self, "name", _check_name("environment", self.name, default))
+    def __init__(self, id: str, kwargs: Mapping[str, Any] | None = None, name: str | None = None) -> None:
+        _check_text("environment id", id, "FrozenLake-v1")
+        checked = _mapping(f"kwargs of environment {id!r}", kwargs)
+        args = ",".join(f"{k}={json.dumps(v)}" for k, v in checked.items())
+        default = f"{id}[{args}]" if args else id
+        _freeze(self, id=id, kwargs=checked, name=_check_name("environment", name, default))
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "kwargs": dict(self.kwargs)}
@@ -184,17 +195,30 @@ class RunSpec:
         return f"{self.agent.name} on {self.env.name}, run {self.run} (seed {self.seed})"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"agent": self.agent.to_dict(), "env": self.env.to_dict(), "run": self.run, "seed": self.seed,
-                "episodes": self.episodes, "total_steps": self.total_steps, "max_steps": self.max_steps}
+        return {
+            "agent": self.agent.to_dict(),
+            "env": self.env.to_dict(),
+            "run": self.run,
+            "seed": self.seed,
+            "episodes": self.episodes,
+            "total_steps": self.total_steps,
+            "max_steps": self.max_steps,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RunSpec:
         """The spec written by :meth:`to_dict`; anything else raises ConfigError."""
         try:
             agent, env = d["agent"], d["env"]
-            return cls(AgentSpec(agent["kind"], agent["hyperparameters"], agent["name"]),
-                       EnvSpec(env["id"], env["kwargs"], env["name"]), run=d["run"], seed=d["seed"],
-                       episodes=d["episodes"], total_steps=d["total_steps"], max_steps=d["max_steps"])
+            return cls(
+                AgentSpec(agent["kind"], agent["hyperparameters"], agent["name"]),
+                EnvSpec(env["id"], env["kwargs"], env["name"]),
+                run=d["run"],
+                seed=d["seed"],
+                episodes=d["episodes"],
+                total_steps=d["total_steps"],
+                max_steps=d["max_steps"],
+            )
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"not a run spec (as written by RunSpec.to_dict): missing or wrong {exc}.") from None
 
@@ -211,11 +235,10 @@ def derive_seeds(root: int, runs: int) -> list[int]:
     >>> derive_seeds(0, 3)[:2] == derive_seeds(0, 2)
     True
     """
-    root = check_seed("seed", root)
-    if root is None:
+    checked = check_seed("seed", root)
+    if checked is None:
         raise ConfigError("the root seed must be a non-negative integer; got None. Runs must be reproducible.")
-    runs = check_int("runs", runs, 1)
-    return spawn_seeds(root, runs)
+    return spawn_seeds(checked, check_int("runs", runs, 1))
 
 
 def _as_list(value, cls, what: str) -> list:
@@ -242,8 +265,16 @@ def _as_list(value, cls, what: str) -> list:
     return out
 
 
-def expand(agents, envs, *, runs: int = 10, seed: int = 0, episodes: int | None = None,
-           total_steps: int | None = None, max_steps: int | None = None) -> list[RunSpec]:
+def expand(
+    agents,
+    envs,
+    *,
+    runs: int = 10,
+    seed: int = 0,
+    episodes: int | None = None,
+    total_steps: int | None = None,
+    max_steps: int | None = None,
+) -> list[RunSpec]:
     """Agents x environments x runs as :class:`RunSpec` values, run-major.
 
     ``agents``: kind names or :class:`AgentSpec` values (or one of them); ``envs``: gymnasium
@@ -267,5 +298,9 @@ def expand(agents, envs, *, runs: int = 10, seed: int = 0, episodes: int | None 
     seeds = derive_seeds(seed, runs)
     if len(set(seeds)) != len(seeds):  # 32-bit seeds: a clash is ~1e-7 likely for 30 runs
         raise ConfigError(f"root seed {seed} derives one run seed twice for {runs} runs; choose another root seed.")
-    return [RunSpec(a, e, run=i, seed=s, episodes=episodes, total_steps=total_steps, max_steps=max_steps)
-            for i, s in enumerate(seeds) for e in env_specs for a in agent_specs]
+    return [
+        RunSpec(a, e, run=i, seed=s, episodes=episodes, total_steps=total_steps, max_steps=max_steps)
+        for i, s in enumerate(seeds)
+        for e in env_specs
+        for a in agent_specs
+    ]

@@ -29,7 +29,7 @@ from ..files import EPISODE_COLUMNS, atomic_write_text, episode_csv_text, episod
 from ..training import TrainResult
 from .specs import RunSpec, slug
 
-__all__ = ["EPISODE_COLUMNS", "run_folder", "save_run", "read_run", "load_results", "rebuild_episode_csv"]
+__all__ = ["EPISODE_COLUMNS", "load_results", "read_run", "rebuild_episode_csv", "run_folder", "save_run"]
 
 logger = logging.getLogger("ps_graph.experiments")
 
@@ -57,8 +57,9 @@ def run_folder(out, spec: RunSpec) -> Path:
 
 def _episode_csv_text(spec: RunSpec, result: TrainResult) -> str:
     """One run's ``episodes.csv`` (the schema of :data:`ps_graph.files.EPISODE_COLUMNS`)."""
-    return episode_csv_text(episode_rows(result, agent=spec.agent.name, env=spec.env.name, run=spec.run,
-                                         seed=spec.seed))
+    return episode_csv_text(
+        episode_rows(result, agent=spec.agent.name, env=spec.env.name, run=spec.run, seed=spec.seed)
+    )
 
 
 def _versions() -> dict[str, str]:
@@ -66,8 +67,12 @@ def _versions() -> dict[str, str]:
 
     import ps_graph
 
-    return {"ps_graph": ps_graph.__version__, "python": platform.python_version(), "numpy": np.__version__,
-            "gymnasium": gymnasium.__version__}
+    return {
+        "ps_graph": ps_graph.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "gymnasium": gymnasium.__version__,
+    }
 
 
 def save_run(out, spec: RunSpec, result: TrainResult) -> Path:
@@ -143,9 +148,17 @@ def read_run(folder) -> tuple[RunSpec, TrainResult]:
         raise DamagedRunError(f"{folder / EPISODES_CSV} is malformed ({exc})") from None
     if len(rows) != config.get("episodes"):
         raise DamagedRunError(
-            f"{folder / EPISODES_CSV} has {len(rows)} rows, config.json says {config.get('episodes')}")
-    info = {"agent": spec.agent.name, "env": spec.env.name, "run": spec.run, "seed": spec.seed,
-            "folder": str(folder), "config": config, "episode_wall_time": times}
+            f"{folder / EPISODES_CSV} has {len(rows)} rows, config.json says {config.get('episodes')}"
+        )
+    info = {
+        "agent": spec.agent.name,
+        "env": spec.env.name,
+        "run": spec.run,
+        "seed": spec.seed,
+        "folder": str(folder),
+        "config": config,
+        "episode_wall_time": times,
+    }
     return spec, TrainResult(returns, lengths, terminated, float(config["wall_time"]), info=info)
 
 
@@ -206,7 +219,7 @@ def rebuild_episode_csv(out) -> Path:
         if not text.startswith(header):
             logger.warning("skipping %s: its header is not %s", folder / EPISODES_CSV, header.strip())
             continue
-        parts.append(text[len(header):])
+        parts.append(text[len(header) :])
     return atomic_write_text(out / EPISODES_CSV, "".join(parts))
 
 

@@ -19,7 +19,7 @@ from ..files import atomic_write_text
 from ..inspection.plots import mean_and_ci, moving_average
 from ..training import TrainResult
 
-__all__ = ["SummaryRow", "summarize", "write_summary_csv", "plot_comparison"]
+__all__ = ["SummaryRow", "plot_comparison", "summarize", "write_summary_csv"]
 
 METRICS = ("return", "success")
 
@@ -65,13 +65,19 @@ def _episodes_to(values: np.ndarray, threshold: float, window: int) -> float:
     """First episode (1-based) ending a full window whose mean reaches ``threshold``; inf if none."""
     if len(values) < window:
         return math.inf
-    means = moving_average(values, window)[window - 1:]
+    means = moving_average(values, window)[window - 1 :]
     hits = np.flatnonzero(means >= threshold)
     return float(hits[0] + window) if len(hits) else math.inf
 
 
-def summarize(results: Mapping[tuple[str, str], Sequence[TrainResult]], last: int = 100,
-              threshold: float | None = None, *, window: int = 10, metric: str = "return") -> list[SummaryRow]:
+def summarize(
+    results: Mapping[tuple[str, str], Sequence[TrainResult]],
+    last: int = 100,
+    threshold: float | None = None,
+    *,
+    window: int = 10,
+    metric: str = "return",
+) -> list[SummaryRow]:
     """One :class:`SummaryRow` per (agent, environment) of ``results`` (from ``compare`` or
     ``load_results``).
 
@@ -90,8 +96,10 @@ def summarize(results: Mapping[tuple[str, str], Sequence[TrainResult]], last: in
     if threshold is not None:
         threshold = check_real("threshold", threshold, hint="None skips episodes-to-threshold.")
     if not isinstance(results, Mapping):
-        raise ConfigError(f"results must be a dict {{(agent, env): [TrainResult, ...]}} as compare() returns; "
-                          f"got {type(results).__name__}.")
+        raise ConfigError(
+            f"results must be a dict {{(agent, env): [TrainResult, ...]}} as compare() returns; "
+            f"got {type(results).__name__}."
+        )
     rows = []
     for key, runs in results.items():
         if not (isinstance(key, tuple) and len(key) == 2):
@@ -108,9 +116,23 @@ def summarize(results: Mapping[tuple[str, str], Sequence[TrainResult]], last: in
             reached = int(np.isfinite(times).sum())
             median = float(np.median(times))  # inf unless more than half the runs reached it
             to = median if math.isfinite(median) else None
-        rows.append(SummaryRow(str(key[0]), str(key[1]), len(runs), metric, last, float(final), float(final_ci),
-                               float(auc), float(auc_ci), threshold, window if threshold is not None else None,
-                               to, reached))
+        rows.append(
+            SummaryRow(
+                str(key[0]),
+                str(key[1]),
+                len(runs),
+                metric,
+                last,
+                float(final),
+                float(final_ci),
+                float(auc),
+                float(auc_ci),
+                threshold,
+                window if threshold is not None else None,
+                to,
+                reached,
+            )
+        )
     return rows
 
 
@@ -127,8 +149,13 @@ def write_summary_csv(path: str | os.PathLike, rows: Sequence[SummaryRow]) -> Pa
     return atomic_write_text(path, buf.getvalue())
 
 
-def plot_comparison(results: Mapping[tuple[str, str], Sequence[TrainResult]], *, window: int = 1,
-                    panels: Sequence[str] = ("reward", "steps"), x: str = "episode") -> dict:
+def plot_comparison(
+    results: Mapping[tuple[str, str], Sequence[TrainResult]],
+    *,
+    window: int = 1,
+    panels: Sequence[str] = ("reward", "steps"),
+    x: str = "episode",
+) -> dict:
     """One learning-curve figure per environment (every agent on it), via
     :func:`ps_graph.inspection.plots.plot_learning_curves`: ``{env name: Figure}``.
 
@@ -144,5 +171,7 @@ def plot_comparison(results: Mapping[tuple[str, str], Sequence[TrainResult]], *,
     by_env: dict[str, dict[str, Sequence[TrainResult]]] = {}
     for (agent, env), runs in results.items():
         by_env.setdefault(env, {})[agent] = runs
-    return {env: plot_learning_curves(agents, window=window, panels=panels, title=env, x=x)
-            for env, agents in by_env.items()}
+    return {
+        env: plot_learning_curves(agents, window=window, panels=panels, title=env, x=x)
+        for env, agents in by_env.items()
+    }

@@ -70,7 +70,10 @@ from .generalization import MAX_FEATURES, WILDCARD, Generalization, wildcard_cli
 if TYPE_CHECKING:
     from ..agent import PSAgent
 
-__all__ = ["GrowthRule", "Generalization", "WILDCARD", "MAX_FEATURES", "wildcard_clip", "wildcard_label"]
+__all__ = ["MAX_FEATURES", "RULES", "WILDCARD", "Generalization", "GrowthRule", "wildcard_clip", "wildcard_label"]
+
+#: The built-in growth rules by name: the rules a saved agent (JSON, never code) and a run spec can hold.
+RULES = {"Generalization": Generalization}
 
 
 @runtime_checkable

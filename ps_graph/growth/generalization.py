@@ -37,7 +37,7 @@ action 0, action 1 or (0, #) with 1/3 each: P(action 1) = 1/3 + 1/3 * 3/4 = 7/12
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..agent import action_clip
@@ -59,8 +59,11 @@ WILDCARD = None
 #: 2**features dictionary entries per stored percept).
 MAX_FEATURES = 12
 
+#: A wildcard clip: ``("hidden", pattern)``.
+Wildcard = tuple[str, tuple]
 
-def wildcard_clip(pattern: tuple) -> tuple[str, tuple]:
+
+def wildcard_clip(pattern: tuple) -> Wildcard:
     """Node key of the wildcard clip for ``pattern`` (``None`` marks a wildcard).
 
     >>> wildcard_clip((2, None))
@@ -134,8 +137,12 @@ class Generalization:
         if not isinstance(all_wildcard, bool):
             raise ConfigError(f"all_wildcard must be True or False; got {all_wildcard!r}.")
         self.all_wildcard = all_wildcard
-        self.prune_below = None if prune_below is None else check_real(
-            "prune_below", prune_below, 0.0, low_open=True, hint="Pass an h threshold such as 1.5, or None."
+        self.prune_below = (
+            None
+            if prune_below is None
+            else check_real(
+                "prune_below", prune_below, 0.0, low_open=True, hint="Pass an h threshold such as 1.5, or None."
+            )
         )
         self.prune_after = check_int("prune_after", prune_after, 0)
         self.prune_every = check_int("prune_every", prune_every, 1)
@@ -144,8 +151,8 @@ class Generalization:
         self._order: list[int] = []  # masks, most specific first
         self._percepts: list[tuple] = []  # percept keys in the order seen
         self._by_projection: dict[tuple[int, tuple], list[Hashable]] = {}  # (mask, values) -> percept clips
-        self._wildcards: dict[Hashable, int] = {}  # wildcard clip -> learning step it was created at
-        self._wild_by_projection: dict[tuple[int, tuple], dict[Hashable, None]] = {}  # ordered sets
+        self._wildcards: dict[Wildcard, int] = {}  # wildcard clip -> learning step it was created at
+        self._wild_by_projection: dict[tuple[int, tuple], dict[Wildcard, None]] = {}  # ordered sets
         self._steps = 0
         self._warned = False
         self._owner: PSAgent | None = None  # the agent it grows (a reference cycle, as copies and pickles need)
@@ -157,7 +164,7 @@ class Generalization:
         return self._features
 
     @property
-    def wildcards(self) -> list[Hashable]:
+    def wildcards(self) -> list[Wildcard]:
         """The wildcard clips, oldest first."""
         return list(self._wildcards)
 
@@ -172,8 +179,8 @@ class Generalization:
 
     def params(self) -> dict[str, Any]:
         """The constructor's arguments."""
-        return {"max_hidden": self.max_hidden, "all_wildcard": self.all_wildcard, "prune_below": self.prune_below,
-                "prune_after": self.prune_after, "prune_every": self.prune_every}
+        names = ("max_hidden", "all_wildcard", "prune_below", "prune_after", "prune_every")
+        return {name: getattr(self, name) for name in names}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
@@ -268,7 +275,7 @@ class Generalization:
             for mask in range(full + 1):
                 if not mask & bit:
                     exact[mask] -= exact[mask | bit]
-        new: list[tuple[Hashable, int]] = []
+        new: list[tuple[Wildcard, int]] = []
         capped = False
         for mask in self._order:
             if mask == full or exact[mask] <= 0 or (mask == 0 and not self.all_wildcard):
@@ -287,14 +294,16 @@ class Generalization:
             new.append((wild, mask))
         created = dict(new)
         actions = [action_clip(a) for a in agent.actions]
-        calls: list[tuple[Hashable, list[Hashable]]] = [(wild, actions) for wild, _ in new]
+        calls: list[tuple[Hashable, Sequence[Hashable]]] = [(wild, actions) for wild, _ in new]
         for wild, mask in new:
             values = _project(key, self._masks[mask][1])
             for percept in self._by_projection.get((mask, values), ()):  # stored percepts that match
                 calls.append((percept, [wild]))
             # more specific wildcard clips that match: the existing ones, then the new ones
-            specifics = [*self._wild_by_projection.get((mask, values), ()),
-                         *(other for other, sub in new if sub & mask == mask)]
+            specifics = [
+                *self._wild_by_projection.get((mask, values), ()),
+                *(other for other, sub in new if sub & mask == mask),
+            ]
             calls += [(specific, [wild]) for specific in specifics if specific != wild]
             calls += [(wild, [general]) for general in self._matching_wildcards(key, mask, True, created)]
         calls.append((clip, self._matching_wildcards(key, full, True, created)))
@@ -307,7 +316,7 @@ class Generalization:
         if self.prune_below is not None and self._steps % self.prune_every == 0:
             self.prune(agent)
 
-    def prune(self, agent: PSAgent) -> list[Hashable]:
+    def prune(self, agent: PSAgent) -> list[Wildcard]:
         """Remove the wildcard clips that are old enough, weak and not glowing; returns them.
 
         Needs ``prune_below``. A clip goes when it is at least ``prune_after`` learning
@@ -375,10 +384,10 @@ class Generalization:
         self._masks = [(mask, tuple(i for i in range(d) if mask >> i & 1)) for mask in range(1 << d)]
         self._order = sorted(range(1 << d), key=lambda m: (-m.bit_count(), m))
 
-    def _wildcard_of(self, key: tuple, mask: int) -> tuple[str, tuple]:
+    def _wildcard_of(self, key: tuple, mask: int) -> Wildcard:
         return ("hidden", tuple(v if mask >> i & 1 else WILDCARD for i, v in enumerate(key)))
 
-    def _matching_wildcards(self, key: tuple, mask: int, proper: bool, also=()) -> list[Hashable]:
+    def _matching_wildcards(self, key: tuple, mask: int, proper: bool, also=()) -> list[Wildcard]:
         """The wildcard clips (existing, or in ``also``) that match ``key`` restricted to
         ``mask``: one per sub-mask (proper sub-masks only when ``proper``), most specific first."""
         found = []
@@ -398,13 +407,13 @@ class Generalization:
                 return
             sub = (sub - 1) & mask
 
-    def _register_wildcard(self, wild: Hashable, mask: int, born: int | None = None) -> None:
+    def _register_wildcard(self, wild: Wildcard, mask: int, born: int | None = None) -> None:
         self._wildcards[wild] = self._steps if born is None else born
         pattern = wild[1]
         for sub in self._submasks(mask):
             self._wild_by_projection.setdefault((sub, _project(pattern, self._masks[sub][1])), {})[wild] = None
 
-    def _unregister_wildcard(self, wild: Hashable) -> None:
+    def _unregister_wildcard(self, wild: Wildcard) -> None:
         del self._wildcards[wild]
         pattern = wild[1]
         mask = sum(1 << i for i, v in enumerate(pattern) if v is not WILDCARD)
@@ -421,7 +430,8 @@ class Generalization:
             logger.warning(
                 "Generalization reached max_hidden=%d wildcard clips: no new wildcard clips are created; the "
                 "existing ones keep learning and new percepts still connect to those that match. Raise max_hidden, "
-                "or set prune_below to free room.", self.max_hidden,
+                "or set prune_below to free room.",
+                self.max_hidden,
             )
 
     # ------------------------------------------------------------------ saving

@@ -27,7 +27,7 @@ from ..agent import percept_clip
 from ..checks import check_int, check_real
 from ..ecm import ECM
 from ..errors import ConfigError
-from .palette import INK, KIND_COLOURS, glow_colour, glow_colormap
+from .palette import INK, KIND_COLOURS, glow_colormap, glow_colour
 from .sources import clip_labels, ecm_of, find_percept, start_clips
 
 __all__ = ["DIRECTIONS", "draw_ecm", "plot_policy_map"]
@@ -112,8 +112,16 @@ def _draw_clips(ax, ecm: ECM, graph: nx.DiGraph, clips: list[Hashable], pos: dic
         of_kind = [c for c in clips if graph.nodes[c]["kind"] == kind]
         if of_kind:
             xy = np.array([pos[c] for c in of_kind])
-            nodes = ax.scatter(xy[:, 0], xy[:, 1], s=[size[c] for c in of_kind], c=colour, label=kind,
-                               zorder=2, edgecolors="white", linewidths=1.0)
+            nodes = ax.scatter(
+                xy[:, 0],
+                xy[:, 1],
+                s=[size[c] for c in of_kind],
+                c=colour,
+                label=kind,
+                zorder=2,
+                edgecolors="white",
+                linewidths=1.0,
+            )
             nodes.set_gid(f"ps_graph.clips.{kind}")
     for c, label in clip_labels(ecm, clips).items():
         ax.text(*pos[c], label, ha="center", va="center", fontsize=8, zorder=3, gid="ps_graph.label", clip_on=True)
@@ -130,10 +138,17 @@ def _draw_edges(ax, edges: list[Edge], pos: dict, size: dict[Hashable, float]) -
     glow_max = max((g for *_, g in edges), default=0.0)
     for u, v, p, g in edges:
         arrow = FancyArrowPatch(
-            pos[u], pos[v], arrowstyle="-|>", mutation_scale=10, linewidth=0.5 + 4.0 * p,
-            color=glow_colour(g / glow_max if glow_max > 0 else 0.0), alpha=0.85,
-            shrinkA=math.sqrt(size[u]) / 2, shrinkB=math.sqrt(size[v]) / 2 + 1,
-            connectionstyle="arc3,rad=0.08", zorder=1,
+            pos[u],
+            pos[v],
+            arrowstyle="-|>",
+            mutation_scale=10,
+            linewidth=0.5 + 4.0 * p,
+            color=glow_colour(g / glow_max if glow_max > 0 else 0.0),
+            alpha=0.85,
+            shrinkA=math.sqrt(size[u]) / 2,
+            shrinkB=math.sqrt(size[v]) / 2 + 1,
+            connectionstyle="arc3,rad=0.08",
+            zorder=1,
         )
         arrow.set_gid("ps_graph.edge")
         ax.add_patch(arrow)
@@ -146,11 +161,19 @@ def _finish_ecm_axes(ax, num_clips: int, num_edges: int, width: int, height: int
     """Legend of clip kinds below, title, fixed limits (arrow patches would stretch autoscaling)."""
     from matplotlib.collections import PathCollection
 
-    handles = [h for h in ax.get_children()
-               if isinstance(h, PathCollection) and str(h.get_gid()).startswith("ps_graph.clips")]
+    handles = [
+        h for h in ax.get_children() if isinstance(h, PathCollection) and str(h.get_gid()).startswith("ps_graph.clips")
+    ]
     if handles:
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles),
-                  frameon=False, markerscale=0.5, fontsize=8)
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=len(handles),
+            frameon=False,
+            markerscale=0.5,
+            fontsize=8,
+        )
     ax.set_title(f"ECM: {num_clips} clips, {num_edges} edges (width = hopping probability)", fontsize=10)
     ax.set_xlim(-0.5, width - 0.5)
     ax.set_ylim(-height / 2, height / 2)
@@ -212,8 +235,8 @@ def _grid_of(env_or_shape: object) -> tuple[int, int, np.ndarray | None, str | N
     if isinstance(env_or_shape, (tuple, list)):
         if len(env_or_shape) != 2:
             raise ConfigError(f"a grid shape is (nrows, ncols); got {env_or_shape!r}.")
-        nrow, ncol = (check_int(n, v, 1) for n, v in zip(("nrows", "ncols"), env_or_shape))
-        return nrow, ncol, None, None
+        rows, cols = (check_int(n, v, 1) for n, v in zip(("nrows", "ncols"), env_or_shape))
+        return rows, cols, None, None
     env = getattr(env_or_shape, "unwrapped", env_or_shape)
     nrow, ncol = getattr(env, "nrow", None), getattr(env, "ncol", None)
     if nrow is None or ncol is None:
@@ -229,8 +252,8 @@ def _grid_of(env_or_shape: object) -> tuple[int, int, np.ndarray | None, str | N
     desc = getattr(env, "desc", None)
     if desc is not None:
         desc = np.array([[t.decode() if isinstance(t, bytes) else str(t) for t in row] for row in np.asarray(desc)])
-    elif getattr(env, "_cliff", None) is not None:  # CliffWalking: start bottom left, goal bottom right
-        desc = np.where(np.asarray(env._cliff, dtype=bool), "C", "F").astype("<U1")
+    elif (cliff := getattr(env, "_cliff", None)) is not None:  # CliffWalking: start bottom left, goal bottom right
+        desc = np.where(np.asarray(cliff, dtype=bool), "C", "F").astype("<U1")
         desc[nrow - 1, 0], desc[nrow - 1, ncol - 1] = "S", "G"
     if desc is not None and desc.shape != (nrow, ncol):
         desc = None
@@ -308,9 +331,16 @@ def _draw_cell_arrows(ax, row: int, col: int, probs: Mapping, vectors: Mapping) 
         dx, dy = vectors[action]
         width = 0.015 + 0.06 * p
         arrow = FancyArrow(
-            col, row, dx * length, dy * length, width=width, length_includes_head=True,
-            head_width=2.5 * width, head_length=min(0.12, length),
-            color=_BEST_ACTION if p >= best - 1e-12 else INK, zorder=2,
+            col,
+            row,
+            dx * length,
+            dy * length,
+            width=width,
+            length_includes_head=True,
+            head_width=2.5 * width,
+            head_length=min(0.12, length),
+            color=_BEST_ACTION if p >= best - 1e-12 else INK,
+            zorder=2,
         )
         arrow.set_gid(f"policy:{row},{col},{action}")
         ax.add_patch(arrow)

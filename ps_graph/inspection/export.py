@@ -36,7 +36,7 @@ from ..fast import TwoLayerPS
 from ..files import atomic_write_bytes
 from ..keys import key_id
 
-__all__ = ["to_export_graph", "write_graphml", "write_gexf", "write_node_link_json"]
+__all__ = ["to_export_graph", "write_gexf", "write_graphml", "write_node_link_json"]
 
 
 def to_export_graph(source: ECM | PSAgent | TwoLayerPS) -> nx.DiGraph:
@@ -75,8 +75,11 @@ def _clips_and_edges(source):
         clips = [(c, "action", 1, str(a), v) for c, a, v in zip(actions, source.actions, snap["action_visits"])]
         clips += [(p, "percept", 0, str(k), v) for p, k, v in zip(percepts, snap["percept_keys"], snap["visits"])]
         glow = {(i, j): g for i, j, g in snap["glowing"]}
-        edges = [(p, a, h, glow.get((i, j), 0.0))
-                 for i, (p, row) in enumerate(zip(percepts, snap["h"])) for j, (a, h) in enumerate(zip(actions, row))]
+        edges = [
+            (p, a, h, glow.get((i, j), 0.0))
+            for i, (p, row) in enumerate(zip(percepts, snap["h"]))
+            for j, (a, h) in enumerate(zip(actions, row))
+        ]
         return clips, edges, source.config.policy, source.config.beta_softmax
     raise ConfigError(
         f"export takes an ECM, a PSAgent or a TwoLayerPS; got {type(source).__name__}. "

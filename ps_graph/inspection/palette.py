@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ..errors import ConfigError
 
-__all__ = ["KIND_COLOURS", "NO_GLOW", "FULL_GLOW", "INK", "kind_colour", "glow_colour", "glow_colormap"]
+__all__ = ["FULL_GLOW", "INK", "KIND_COLOURS", "NO_GLOW", "glow_colormap", "glow_colour", "kind_colour"]
 
 #: Clip kind -> node colour (Tableau 10: blue, purple, green).
 KIND_COLOURS = {"percept": "#4e79a7", "hidden": "#b07aa1", "action": "#59a14f"}

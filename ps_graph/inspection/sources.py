@@ -34,8 +34,9 @@ def ecm_of(source: object) -> tuple[ECM, object | None]:
     ecm = getattr(source, "ecm", None)
     if isinstance(ecm, ECM):
         return ecm, source
-    if callable(getattr(source, "to_ecm", None)):
-        return source.to_ecm(), source
+    to_ecm = getattr(source, "to_ecm", None)
+    if callable(to_ecm):
+        return to_ecm(), source
     raise UnsupportedSourceError(
         f"expected an ECM, a PSAgent or a TwoLayerPS; got {type(source).__name__}. "
         "Pass the agent itself, or its ECM (agent.ecm, or fast_agent.to_ecm())."

@@ -39,28 +39,32 @@ from typing import Any
 import numpy as np
 
 from .. import rules
-from ..checks import check_int
 from ..agent import action_clip, percept_clip
+from ..checks import check_int
 from ..ecm import ECM
 from ..errors import ConfigError, PSGraphError, UnknownClipError
 from ..fast import TwoLayerPS
 from ..files import atomic_write_bytes, atomic_write_text
 from ..keys import key_id
 
-__all__ = ["Timeline", "plot_timeline", "write_dynamic_gexf", "write_timeline_csv", "TIMELINE_FIELDS"]
+__all__ = ["TIMELINE_FIELDS", "Timeline", "plot_timeline", "write_dynamic_gexf", "write_timeline_csv"]
 
 #: Columns of :meth:`Timeline.rows` (and of :func:`write_timeline_csv`). Labels can repeat
 #: (percept 3 and action 3 are both "3"); the ids (:func:`ps_graph.keys.key_id`) cannot.
 TIMELINE_FIELDS = ("episode", "source", "target", "h", "probability", "source_id", "target_id")
 
 Edge = tuple[Hashable, Hashable]
+ClipRow = tuple[Hashable, str, str]
+"""(clip key, label, kind) of one clip."""
+EdgeRow = tuple[Hashable, Hashable, float, float]
+"""(source clip, target clip, h, P) of one edge."""
 
 
-def _read_ecm(ecm: ECM):
+def _read_ecm(ecm: ECM) -> tuple[list[ClipRow], list[EdgeRow]]:
     """Clips (key, label, kind) and edges (source, target, h, P) of an ECM, read only."""
     g = ecm.graph  # brings every lazy value up to date; changes no value
-    clips = [(c, d["label"], d["kind"]) for c, d in g.nodes(data=True)]
-    edges = []
+    clips: list[ClipRow] = [(c, d["label"], d["kind"]) for c, d in g.nodes(data=True)]
+    edges: list[EdgeRow] = []
     for source, out in g.adjacency():
         if out:
             h = [d["h"] for d in out.values()]
@@ -69,12 +73,12 @@ def _read_ecm(ecm: ECM):
     return clips, edges
 
 
-def _read_two_layer(agent: TwoLayerPS):
+def _read_two_layer(agent: TwoLayerPS) -> tuple[list[ClipRow], list[EdgeRow]]:
     """The same as :func:`_read_ecm` for TwoLayerPS, from its h-table (clip keys as to_ecm)."""
     cfg = agent.config
     actions = [action_clip(a) for a in agent.actions]
-    clips = [(c, str(a), "action") for c, a in zip(actions, agent.actions)]
-    edges = []
+    clips: list[ClipRow] = [(c, str(a), "action") for c, a in zip(actions, agent.actions)]
+    edges: list[EdgeRow] = []
     for key, h in zip(agent.percept_keys, agent.h_matrix().tolist()):
         p = rules.hopping_probabilities(h, cfg.policy, cfg.beta_softmax)
         clip = percept_clip(key)
@@ -83,7 +87,7 @@ def _read_two_layer(agent: TwoLayerPS):
     return clips, edges
 
 
-def _read(agent: Any):
+def _read(agent: Any) -> tuple[list[ClipRow], list[EdgeRow]]:
     if isinstance(agent, TwoLayerPS):
         return _read_two_layer(agent)
     ecm = agent if isinstance(agent, ECM) else getattr(agent, "ecm", None)
@@ -263,8 +267,17 @@ class Timeline:
         for episode, (index, hs, ps) in zip(self._episodes, self._snaps):
             for j, h, p in zip(index.tolist(), hs.tolist(), ps.tolist()):
                 source, target = self._edges[j]
-                out.append({"episode": episode, "source": self.label(source), "target": self.label(target),
-                            "h": h, "probability": p, "source_id": ids[source], "target_id": ids[target]})
+                out.append(
+                    {
+                        "episode": episode,
+                        "source": self.label(source),
+                        "target": self.label(target),
+                        "h": h,
+                        "probability": p,
+                        "source_id": ids[source],
+                        "target_id": ids[target],
+                    }
+                )
         return out
 
     def __repr__(self) -> str:
@@ -369,9 +382,11 @@ def write_dynamic_gexf(timeline: Timeline, path: str | os.PathLike) -> Path:
     for j, (source, target) in enumerate(timeline.edges):
         snaps = np.flatnonzero(present[:, j]).tolist()
         g.add_edge(
-            ids[source], ids[target],
+            ids[source],
+            ids[target],
             label=timeline.edge_label((source, target)),
-            start=episodes[snaps[0]], end=ends[snaps[-1]],
+            start=episodes[snaps[0]],
+            end=ends[snaps[-1]],
             h=[(float(h[s, j]), episodes[s], ends[s]) for s in snaps],
             probability=[(float(p[s, j]), episodes[s], ends[s]) for s in snaps],
         )

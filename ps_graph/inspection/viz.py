@@ -37,7 +37,7 @@ from ..keys import key_id
 from .palette import INK, KIND_COLOURS, glow_colour, kind_colour
 from .sources import ecm_of, start_clips
 
-__all__ = ["to_html", "write_html", "show"]
+__all__ = ["show", "to_html", "write_html"]
 
 _MIN_SIZE, _MAX_SIZE = 8.0, 30.0  # node radius for 0 visits and for the most visited clip
 _LAYER_GAP, _ROW_GAP = 320, 2 * _MAX_SIZE + 30  # px between layers; between clips of a layer
@@ -80,7 +80,7 @@ def _positions(clips, graph) -> dict[Hashable, tuple[float, float]]:
     layers: dict[int, list[Hashable]] = {}
     for clip in clips:
         layers.setdefault(int(graph.nodes[clip]["layer"]), []).append(clip)
-    pos = {}
+    pos: dict[Hashable, tuple[float, float]] = {}
     for layer, members in layers.items():
         middle = (len(members) - 1) / 2
         for i, clip in enumerate(members):
@@ -107,31 +107,55 @@ def _build_network(graph, clips, edges, *, physics: bool, height: str, title: st
         size = _MIN_SIZE + (_MAX_SIZE - _MIN_SIZE) * math.sqrt(visits / max_visits) if max_visits else _MIN_SIZE
         x, y = pos[clip]
         net.add_node(
-            node_id, label=label, color=kind_colour(kind), size=round(size, 2), x=x, y=y,
+            node_id,
+            label=label,
+            color=kind_colour(kind),
+            size=round(size, 2),
+            x=x,
+            y=y,
             title=f"{kind} clip\nlabel: {label}\nid: {node_id}\nlayer: {data['layer']}\nvisits: {visits}",
             # with physics on, clips only move within their layer's column
-            fixed={"x": physics, "y": False}, kind=kind, visits=visits,
+            fixed={"x": physics, "y": False},
+            kind=kind,
+            visits=visits,
         )
     for n, (source, target, p) in enumerate(edges):
         data = graph.edges[source, target]
         h, glow = float(data["h"]), float(data["glow"])
         net.add_edge(
-            ids[source], ids[target], id=f"e{n}", width=round(1.0 + 7.0 * p, 3),
+            ids[source],
+            ids[target],
+            id=f"e{n}",
+            width=round(1.0 + 7.0 * p, 3),
             color={"color": glow_colour(glow), "highlight": INK, "hover": INK},
-            title=(f"{graph.nodes[source]['label']} -> {graph.nodes[target]['label']}\n"
-                   f"h = {h:.6g}\nglow = {glow:.6g}\nP(hop) = {p:.6g}"),
-            h=h, glow=glow, probability=p,
+            title=(
+                f"{graph.nodes[source]['label']} -> {graph.nodes[target]['label']}\n"
+                f"h = {h:.6g}\nglow = {glow:.6g}\nP(hop) = {p:.6g}"
+            ),
+            h=h,
+            glow=glow,
+            probability=p,
         )
     net.options = {
         # long-range repulsion, weak springs as long as the layer gap: rows stay spread out
-        "physics": {"enabled": physics, "stabilization": {"iterations": 300},
-                    "barnesHut": {"gravitationalConstant": -8000, "centralGravity": 0.2, "springLength": _LAYER_GAP,
-                                  "springConstant": 0.002, "avoidOverlap": 0.5}},
+        "physics": {
+            "enabled": physics,
+            "stabilization": {"iterations": 300},
+            "barnesHut": {
+                "gravitationalConstant": -8000,
+                "centralGravity": 0.2,
+                "springLength": _LAYER_GAP,
+                "springConstant": 0.002,
+                "avoidOverlap": 0.5,
+            },
+        },
         "layout": {"improvedLayout": False},  # positions are given: skip vis's O(n^2) pre-layout
         "nodes": {"shape": "dot", "font": {"size": 14}},
         # static curves: cheap, and an edge does not run through the clips between its ends
-        "edges": {"arrows": {"to": {"enabled": True, "scaleFactor": 0.6}},
-                  "smooth": {"enabled": True, "type": "curvedCW", "roundness": 0.15}},
+        "edges": {
+            "arrows": {"to": {"enabled": True, "scaleFactor": 0.6}},
+            "smooth": {"enabled": True, "type": "curvedCW", "roundness": 0.15},
+        },
         "interaction": {"hover": True, "tooltipDelay": 150},
     }
     return net
@@ -189,9 +213,11 @@ body { margin: 0; font-family: sans-serif; }
 </head>
 <body>
 <div id="psgraph-header"><h1>{{ heading }}</h1>
-{% for kind, colour in kind_colours.items() %}<span class="psgraph-key" style="background: {{ colour }}"></span>{{ kind }}
+{% for kind, colour in kind_colours.items() -%}
+<span class="psgraph-key" style="background: {{ colour }}"></span>{{ kind }}
 {% endfor %}
-<span style="margin-left: 16px">edge width: hopping probability; edge colour: glow (grey 0, red 1); node size: visits</span>
+<span style="margin-left: 16px">edge width: hopping probability; edge colour: glow (grey 0, red 1);
+node size: visits</span>
 </div>
 <div id="psgraph-network"></div>
 <script type="application/json" id="psgraph-nodes">{{ nodes|script_json }}</script>

@@ -41,4 +41,4 @@ from .optimum import Optimum, exact_optimum
 from .page import write_report
 from .table import format_summary
 
-__all__ = ["Optimum", "exact_optimum", "rerun", "format_summary", "write_report", "report_comparison"]
+__all__ = ["Optimum", "exact_optimum", "format_summary", "report_comparison", "rerun", "write_report"]

@@ -20,7 +20,7 @@ from ..errors import ConfigError
 from .optimum import exact_optimum
 from .page import write_report
 
-__all__ = ["rerun", "report_comparison", "draws_ecm"]
+__all__ = ["draws_ecm", "report_comparison", "rerun"]
 
 
 def rerun(spec) -> tuple[Any, Any]:
@@ -71,22 +71,39 @@ def _ecm_of_run_0(results: Mapping, runs: list, ps) -> tuple[Any, str, str]:
     spec = next(s for s in runs if s.agent.name == ps.name and s.env.name == runs[0].env.name)
     recorded = results.get((ps.name, spec.env.name)) if isinstance(results, Mapping) else None
     if not recorded:
-        raise ConfigError(f"results hold no runs of agent {ps.name!r} on {spec.env.name!r}; pass the results "
-                          "of compare() with the same agents and environments (or ecm=False).")
+        raise ConfigError(
+            f"results hold no runs of agent {ps.name!r} on {spec.env.name!r}; pass the results "
+            "of compare() with the same agents and environments (or ecm=False)."
+        )
     agent, again = rerun(spec)
     same = np.array_equal(again.returns, recorded[0].returns) and np.array_equal(again.lengths, recorded[0].lengths)
-    caption = (f"Agent {ps.name!r} (kind {ps.kind}), run 0 (seed {spec.seed}) on {spec.env.name}, re-trained "
-               f"from the run's seed by the process that wrote this report; its {again.episodes} episodes "
-               + ("match run 0's recorded episodes exactly." if same else
-                  "do NOT match run 0's recorded episodes (the run is not deterministic, or the results were "
-                  "made with other settings)."))
+    caption = (
+        f"Agent {ps.name!r} (kind {ps.kind}), run 0 (seed {spec.seed}) on {spec.env.name}, re-trained "
+        f"from the run's seed by the process that wrote this report; its {again.episodes} episodes "
+        + (
+            "match run 0's recorded episodes exactly."
+            if same
+            else "do NOT match run 0's recorded episodes (the run is not deterministic, or the results were "
+            "made with other settings)."
+        )
+    )
     title = f"ECM of {ps.name}, run 0 (seed {spec.seed}), after {again.episodes} episodes on {spec.env.name}"
     return agent, caption, title
 
 
-def report_comparison(results: Mapping, agents, envs, out: str | os.PathLike, *, seed: int = 0,
-                      episodes: int | None = None, total_steps: int | None = None, max_steps: int | None = None,
-                      ecm: bool = True, **options: Any) -> Path:
+def report_comparison(
+    results: Mapping,
+    agents,
+    envs,
+    out: str | os.PathLike,
+    *,
+    seed: int = 0,
+    episodes: int | None = None,
+    total_steps: int | None = None,
+    max_steps: int | None = None,
+    ecm: bool = True,
+    **options: Any,
+) -> Path:
     """:func:`write_report` for a :func:`~ps_graph.experiments.compare` call, given its
     ``agents``, ``envs``, root ``seed`` and budget: adds the :func:`exact_optimum` of each
     environment (under ``max_steps``) and, with ``ecm``, the ECM of run 0 of the first PS
@@ -118,5 +135,6 @@ def report_comparison(results: Mapping, agents, envs, out: str | os.PathLike, *,
     source, caption, title = None, "", None
     if ps is not None:
         source, caption, title = _ecm_of_run_0(results, runs, ps)
-    return write_report(results, out, ecm_source=source, ecm_caption=caption, ecm_title=title, optimum=optimum,
-                        **options)
+    return write_report(
+        results, out, ecm_source=source, ecm_caption=caption, ecm_title=title, optimum=optimum, **options
+    )

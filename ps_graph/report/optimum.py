@@ -54,14 +54,18 @@ class Optimum:
         'best expected return within 99 steps (undiscounted): 1'
         """
         if self.comparable:
-            return (f"best expected return within {self.horizon} steps (undiscounted): {self.value:.4g}, "
-                    f"reaching the goal with probability {self.success_probability:.4g}; exact backward "
-                    "induction over the environment's own transition table "
-                    "(ps_graph.tabular.optimal_finite_horizon), horizon = the episode limit")
-        return (f"optimal discounted value of the start state(s), gamma = {self.gamma:g}: {self.value:.4g}; "
-                "value iteration over the environment's own transition table (ps_graph.tabular.value_iteration). "
-                "The environment has no episode limit, so there is no finite-horizon optimum; the learning "
-                "curves show undiscounted returns, so this value is not drawn on them")
+            return (
+                f"best expected return within {self.horizon} steps (undiscounted): {self.value:.4g}, "
+                f"reaching the goal with probability {self.success_probability:.4g}; exact backward "
+                "induction over the environment's own transition table "
+                "(ps_graph.tabular.optimal_finite_horizon), horizon = the episode limit"
+            )
+        return (
+            f"optimal discounted value of the start state(s), gamma = {self.gamma:g}: {self.value:.4g}; "
+            "value iteration over the environment's own transition table (ps_graph.tabular.value_iteration). "
+            "The environment has no episode limit, so there is no finite-horizon optimum; the learning "
+            "curves show undiscounted returns, so this value is not drawn on them"
+        )
 
 
 def exact_optimum(env, *, max_steps: int | None = None, gamma: float = 0.99) -> Optimum | None:

@@ -85,8 +85,10 @@ def render_page(page: Page) -> str:
 def _check(results: Any, out: Any, texts: Mapping[str, Any], optimum: Any) -> tuple[Path, dict[str, Optimum]]:
     """Validate :func:`write_report`'s arguments before anything is written; the folder and the optimum."""
     if not isinstance(results, Mapping) or not results:
-        raise ConfigError("results must be a non-empty dict {(agent, env): [TrainResult, ...]} as compare() or "
-                          f"load_results() return; got {results!r:.80}. Run a comparison first.")
+        raise ConfigError(
+            "results must be a non-empty dict {(agent, env): [TrainResult, ...]} as compare() or "
+            f"load_results() return; got {results!r:.80}. Run a comparison first."
+        )
     for name, value in texts.items():
         if not isinstance(value, str):
             raise ConfigError(f"{name} must be a string; got {type(value).__name__}.")

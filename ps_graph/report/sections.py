@@ -25,15 +25,15 @@ from .table import NUMERIC_FROM, summary_table
 __all__ = [
     "AGENT_JSON",
     "MAX_ECM_PERCEPTS",
-    "SummaryRowCells",
-    "SummarySection",
     "Curve",
     "EcmSection",
-    "summary_section",
-    "optimum_section",
+    "SummaryRowCells",
+    "SummarySection",
     "curves_section",
     "ecm_section",
+    "optimum_section",
     "save_agent",
+    "summary_section",
 ]
 
 logger = logging.getLogger(__name__)
@@ -71,12 +71,16 @@ def _ratio(row, best: Optimum | None) -> str:
 
 def _explain(first) -> str:
     """What the summary's numbers are, in one paragraph."""
-    text = (f"Final: each run's mean {first.metric} over its last {first.last} episodes, then the mean over runs "
-            "± the half-width of a normal 95 % confidence interval. AUC: each run's mean over all its episodes, "
-            "the same way.")
+    text = (
+        f"Final: each run's mean {first.metric} over its last {first.last} episodes, then the mean over runs "
+        "± the half-width of a normal 95 % confidence interval. AUC: each run's mean over all its episodes, "
+        "the same way."
+    )
     if first.threshold is not None:
-        text += (f" Episodes to {first.threshold:g}: the median over runs of the first episode that ends "
-                 f"{first.window} episodes whose mean {first.metric} reaches it.")
+        text += (
+            f" Episodes to {first.threshold:g}: the median over runs of the first episode that ends "
+            f"{first.window} episodes whose mean {first.metric} reaches it."
+        )
     return text
 
 
@@ -85,8 +89,10 @@ def summary_section(rows: Sequence, optimum: Mapping[str, Optimum]) -> SummarySe
     final / exact optimum column when some environment has a comparable optimum."""
     header, body = summary_table(rows)
     with_optimum = any(best.comparable for best in optimum.values())
-    cells = [SummaryRowCells(line, _ratio(row, optimum.get(row.env)) if with_optimum else "")
-             for line, row in zip(body, rows)]
+    cells = [
+        SummaryRowCells(line, _ratio(row, optimum.get(row.env)) if with_optimum else "")
+        for line, row in zip(body, rows)
+    ]
     return SummarySection(header, cells, with_optimum, _explain(rows[0]))
 
 
@@ -153,8 +159,10 @@ def _ecm_view(source: Any, title: str | None) -> tuple[str, str]:
     if len(percepts) <= MAX_ECM_PERCEPTS:
         return to_html(source, title=title), f"all {len(percepts)} percept clips"
     top = sorted(percepts, key=ecm.visits, reverse=True)[:MAX_ECM_PERCEPTS]
-    note = (f"the {MAX_ECM_PERCEPTS} most visited of {len(percepts)} percept clips and what they reach "
-            "(ps-graph inspect --html draws any part)")
+    note = (
+        f"the {MAX_ECM_PERCEPTS} most visited of {len(percepts)} percept clips and what they reach "
+        "(ps-graph inspect --html draws any part)"
+    )
     return to_html(source, title=title, percepts=top), note
 
 
@@ -167,17 +175,22 @@ def save_agent(source: Any, out: Path) -> Path | None:
     >>> save_agent(ps_graph.PSAgent(2, seed=0).ecm, Path("never-written")) is None
     True
     """
+    from ..agent import PSAgent
+    from ..fast import TwoLayerPS
     from ..inspection.sources import ecm_of
     from ..saving import save
 
     _, agent = ecm_of(source)
     if agent is None:
         return None
-    try:
-        return save(agent, out / AGENT_JSON)
-    except ConfigError as err:
-        logger.warning("the report draws the ECM of %s but does not save the agent: %s", type(agent).__name__, err)
-        return None
+    reason = "the PS agent file holds a PSAgent or a TwoLayerPS only"
+    if isinstance(agent, (PSAgent, TwoLayerPS)):
+        try:
+            return save(agent, out / AGENT_JSON)
+        except ConfigError as err:  # a subclass, or state the format does not hold
+            reason = str(err)
+    logger.warning("the report draws the ECM of %s but does not save the agent: %s", type(agent).__name__, reason)
+    return None
 
 
 def ecm_section(source: Any, out: Path, *, caption: str, title: str | None) -> tuple[EcmSection, Path | None]:

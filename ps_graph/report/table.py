@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["summary_table", "format_summary", "NUMERIC_FROM"]
+__all__ = ["NUMERIC_FROM", "format_summary", "summary_table"]
 
 #: Columns from this index on hold numbers (runs, final, AUC, episodes to threshold).
 NUMERIC_FROM = 2

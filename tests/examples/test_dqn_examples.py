@@ -58,6 +58,8 @@ def test_cartpole_zoo_settings_reach_475_in_at_least_two_of_three_seeds(tmp_path
     20.4 / 500 / 500 / 193.2 / 500 / 500 / 306.0 / 451.3 / 500 / 500 (6 of 10). Seeds 0-2
     are simply the first three.
     """
-    scores = [cartpole_dqn.run(tmp_path / str(seed), steps=50_000, seed=seed, progress=False)["eval_mean_return"]
-              for seed in (0, 1, 2)]
+    scores = [
+        cartpole_dqn.run(tmp_path / str(seed), steps=50_000, seed=seed, progress=False)["eval_mean_return"]
+        for seed in (0, 1, 2)
+    ]
     assert sum(score >= 475 for score in scores) >= 2, scores

@@ -7,36 +7,23 @@ from gymnasium import spaces
 
 import ps_graph
 from ps_graph import ConfigError, PSAgent, PSConfig, RewardError, UnsupportedSpaceError
-
 from tests.envs import RandomMDP
+from tests.factories import Side, run_in_lockstep
 from tests.textbook import TextbookPS
 
 
 def run_side_by_side(make_env, steps, *, gamma, eta, policy="standard", beta=1.0, glow="replace", seed=7):
     """Drive PSAgent and the textbook agent through two identical env copies; return
     the number of steps and both agents. Every action must agree."""
-    env_a, env_b = make_env(), make_env()
+    env_a = make_env()
     n_s, n_a = env_a.observation_space.n, env_a.action_space.n
-    agent = PSAgent.for_env(env_a, gamma_damping=gamma, eta_glow_damping=eta, policy=policy,
-                            beta_softmax=beta, glow=glow, seed=seed)
-    ref = TextbookPS(gamma, eta, n_s, n_a, policy=policy, beta=beta, glow=glow,
-                     rng=np.random.default_rng(seed))
-    s_a, _ = env_a.reset(seed=11)
-    s_b, _ = env_b.reset(seed=11)
+    agent = PSAgent.for_env(
+        env_a, gamma_damping=gamma, eta_glow_damping=eta, policy=policy, beta_softmax=beta, glow=glow, seed=seed
+    )
+    ref = TextbookPS(gamma, eta, n_s, n_a, policy=policy, beta=beta, glow=glow, rng=np.random.default_rng(seed))
     ref.reset_gmatrix()
-    for t in range(steps):
-        assert s_a == s_b
-        a = agent.act(s_a)
-        b = ref.deliberate(s_b)
-        assert a == b, f"actions differ at step {t}"
-        s_a, r, term, trunc, _ = env_a.step(a)
-        s_b, r_b, term_b, trunc_b, _ = env_b.step(b)
-        agent.observe(r, s_a, term, trunc)
-        ref.learn(r_b)
-        if term or trunc:
-            s_a, _ = env_a.reset()
-            s_b, _ = env_b.reset()
-            ref.reset_gmatrix()
+    textbook = Side(ref.deliberate, lambda r, *_: ref.learn(r), ref.reset_gmatrix)
+    run_in_lockstep(make_env, steps, Side(agent.act, agent.observe), textbook, seed=11)
     return agent, ref
 
 
@@ -86,8 +73,7 @@ def test_hand_computed_agent_sequence():
         def random(self):
             return self.us.pop(0)
 
-    agent = PSAgent(2, spaces.Discrete(3), gamma_damping=0.1, eta_glow_damping=0.5,
-                    rng=Scripted([0.9, 0.1, 0.9]))
+    agent = PSAgent(2, spaces.Discrete(3), gamma_damping=0.1, eta_glow_damping=0.5, rng=Scripted([0.9, 0.1, 0.9]))
     assert agent.act(0) == 1
     agent.observe(1.0, 1, False, False)  # h(0,1) = 2
     assert agent.act(1) == 0
@@ -122,8 +108,7 @@ def test_reflection_rewalks_on_negative_emotion():
     repeats a pair tagged negative, so it finds action 1 far more often than without."""
 
     def success_rate(num_reflections):
-        agent = PSAgent(2, spaces.Discrete(1), eta_glow_damping=1.0, num_reflections=num_reflections,
-                        h0=1.0, seed=3)
+        agent = PSAgent(2, spaces.Discrete(1), eta_glow_damping=1.0, num_reflections=num_reflections, h0=1.0, seed=3)
         hits = 0
         for _ in range(200):
             a = agent.act(0)
@@ -157,8 +142,9 @@ def test_reflection_uses_the_rng_only_while_emotion_is_negative():
 def test_deterministic_given_seed(policy):
     def run(seed):
         env = gym.make("FrozenLake-v1", is_slippery=True)
-        agent = PSAgent.for_env(env, eta_glow_damping=0.05, gamma_damping=0.001, policy=policy,
-                                num_reflections=1, seed=seed)
+        agent = PSAgent.for_env(
+            env, eta_glow_damping=0.05, gamma_damping=0.001, policy=policy, num_reflections=1, seed=seed
+        )
         res = ps_graph.train(agent, env, episodes=200, seed=seed)
         return res, agent
 

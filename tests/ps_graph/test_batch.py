@@ -54,17 +54,22 @@ def assert_same_curves(batch_success, single_success, block=50, z=4.0):
     assert np.all(np.abs(mb - ms) <= bound), (mb, ms, bound)
 
 
+def single_agent_returns(make_agent, k: int, episodes: int, first_seed: int) -> np.ndarray:
+    """Returns (k, episodes) of k single agents on slippery FrozenLake, seeds first_seed, first_seed + 1, ..."""
+    env = gym.make("FrozenLake-v1", is_slippery=True)
+    runs = [
+        ps_graph.train(make_agent(env, first_seed + i), env, episodes=episodes, seed=first_seed + i) for i in range(k)
+    ]
+    return np.array([run.returns for run in runs])
+
+
 @pytest.mark.slow
 def test_batched_ps_matches_single_agents_on_slippery_frozenlake():
     k, episodes = 60, 300
     mdp = from_id("FrozenLake-v1", is_slippery=True)
     params = dict(gamma_damping=0.0, eta_glow_damping=0.05)
     batch = train_batch(BatchedTwoLayerPS.for_mdp(mdp, k, seed=1, **params), mdp, episodes, seed=1)
-    env = gym.make("FrozenLake-v1", is_slippery=True)
-    single = np.array([
-        ps_graph.train(TwoLayerPS.for_env(env, seed=1000 + i, **params), env, episodes=episodes, seed=1000 + i).returns
-        for i in range(k)
-    ])
+    single = single_agent_returns(lambda env, seed: TwoLayerPS.for_env(env, seed=seed, **params), k, episodes, 1000)
     assert_same_curves(batch.returns > 0, single > 0)
     assert batch.returns[:, -100:].mean() > batch.returns[:, :100].mean()  # learning happened
 
@@ -76,29 +81,43 @@ def test_batched_q_learning_matches_single_agents(exploration):
     mdp = from_id("FrozenLake-v1", is_slippery=True)
     params = dict(learning_rate=0.1, gamma=0.99, exploration=exploration, exploration_decay_episodes=200)
     batch = train_batch(BatchedQLearning.for_mdp(mdp, k, seed=2, **params), mdp, episodes, seed=2)
-    env = gym.make("FrozenLake-v1", is_slippery=True)
-    single = np.array([
-        ps_graph.train(QLearningAgent.for_env(env, seed=2000 + i, **params), env, episodes=episodes, seed=2000 + i).returns
-        for i in range(k)
-    ])
+    single = single_agent_returns(lambda env, seed: QLearningAgent.for_env(env, seed=seed, **params), k, episodes, 2000)
     assert_same_curves(batch.returns > 0, single > 0)
 
 
 def test_course_exercise_is_one_batched_call_with_the_single_loop_curves():
     """FrozenLake 4x4 non-slippery, 30 runs x 500 episodes, PS and Q-learning."""
     mdp = from_id("FrozenLake-v1", is_slippery=False)
-    ps = train_batch(BatchedTwoLayerPS.for_mdp(mdp, 30, gamma_damping=0.0, eta_glow_damping=0.04, seed=30),
-                     mdp, 500, seed=0, max_steps=99)
-    q = train_batch(BatchedQLearning.for_mdp(mdp, 30, learning_rate=0.8, gamma=0.9, exploration="noisy_argmax",
-                                             seed=0), mdp, 500, seed=0, max_steps=99)
+    ps = train_batch(
+        BatchedTwoLayerPS.for_mdp(mdp, 30, gamma_damping=0.0, eta_glow_damping=0.04, seed=30),
+        mdp,
+        500,
+        seed=0,
+        max_steps=99,
+    )
+    q = train_batch(
+        BatchedQLearning.for_mdp(mdp, 30, learning_rate=0.8, gamma=0.9, exploration="noisy_argmax", seed=0),
+        mdp,
+        500,
+        seed=0,
+        max_steps=99,
+    )
     assert ps.returns.shape == q.returns.shape == (30, 500)
     assert q.success_rate(last=100).mean() >= 0.95
     assert ps.success_rate(last=100).mean() >= 0.9
     env = gym.make("FrozenLake-v1", is_slippery=False)
-    single_q = np.array([
-        ps_graph.train(QLearningAgent.for_env(env, learning_rate=0.8, gamma=0.9, exploration="noisy_argmax", seed=s),
-                       env, episodes=500, seed=s, max_steps=99).returns for s in range(30)
-    ])
+    single_q = np.array(
+        [
+            ps_graph.train(
+                QLearningAgent.for_env(env, learning_rate=0.8, gamma=0.9, exploration="noisy_argmax", seed=s),
+                env,
+                episodes=500,
+                seed=s,
+                max_steps=99,
+            ).returns
+            for s in range(30)
+        ]
+    )
     assert_same_curves(q.returns > 0, single_q > 0, block=100)
     runs = ps.runs()
     assert len(runs) == 30 and runs[0].episodes == 500
@@ -106,8 +125,9 @@ def test_course_exercise_is_one_batched_call_with_the_single_loop_curves():
 
 def test_sarsa_batch_learns_and_greedy_act_changes_nothing():
     mdp = from_id("FrozenLake-v1", is_slippery=False)
-    agents = BatchedQLearning.for_mdp(mdp, 8, learning_rate=0.5, gamma=0.9, sarsa=True,
-                                      exploration_decay_episodes=100, seed=0)
+    agents = BatchedQLearning.for_mdp(
+        mdp, 8, learning_rate=0.5, gamma=0.9, sarsa=True, exploration_decay_episodes=100, seed=0
+    )
     result = train_batch(agents, mdp, 300, seed=0)
     assert result.success_rate(last=50).mean() > 0.8
     q = agents.q.copy()

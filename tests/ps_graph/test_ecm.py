@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from ps_graph import ECM, ConfigError, RewardError, WalkError
-
 from tests.factories import make_ecm
 
 
@@ -33,7 +32,7 @@ def test_hand_computed_3x2_sequence():
     assert ecm.h("p0", "a1") == pytest.approx(2.0)
     step(ecm, ["p1", "a0"], 0.0)  # damping only: 2 - 0.1 * 1 = 1.9
     assert ecm.h("p0", "a1") == pytest.approx(1.9)
-    assert ecm.glow("p0", "a1") == pytest.approx(0.5)
+    assert ecm.edge_glow("p0", "a1") == pytest.approx(0.5)
     step(ecm, ["p2", "a1"], 2.0)
     # glows 0.25, 0.5, 1: h(p0,a1) = 1.9 - 0.09 + 0.5 = 2.31; h(p1,a0) = 2; h(p2,a1) = 3
     assert ecm.h("p0", "a1") == pytest.approx(2.31)
@@ -60,7 +59,7 @@ def test_accumulating_glow_by_hand():
     ecm = three_by_two(eta_glow_damping=0.5, glow="accumulate")
     step(ecm, ["p0", "a0"], 0.0)  # g = 1
     step(ecm, ["p0", "a0"], 1.0)  # g = 0.5 + 1 = 1.5, h = 1 + 1.5
-    assert ecm.glow("p0", "a0") == pytest.approx(1.5)
+    assert ecm.edge_glow("p0", "a0") == pytest.approx(1.5)
     assert ecm.h("p0", "a0") == pytest.approx(2.5)
 
 
@@ -80,7 +79,7 @@ def test_lazy_reading_equals_eager_iteration():
         ecm.learn(0.0)
         h = h - 0.05 * (h - 1.0)
     assert ecm.h("p0", "a0") == pytest.approx(h, rel=1e-12)
-    assert ecm.glow("p0", "a0") == pytest.approx(0.7**40)
+    assert ecm.edge_glow("p0", "a0") == pytest.approx(0.7**40)
 
 
 def test_learn_without_reward_touches_no_edge():
@@ -250,9 +249,14 @@ def test_reward_on_a_row_left_lazy_for_a_while(idle, reward):
 
 def test_label_and_reachable_read_the_structure():
     ecm = ECM()
-    ecm.add_percept("s", label="start"); ecm.add_percept("t")
-    ecm.add_hidden("w"); ecm.add_action("a"); ecm.add_action("b")
-    ecm.connect("s", ["w"]); ecm.connect("w", ["a"]); ecm.connect("t", ["b"])
+    ecm.add_percept("s", label="start")
+    ecm.add_percept("t")
+    ecm.add_hidden("w")
+    ecm.add_action("a")
+    ecm.add_action("b")
+    ecm.connect("s", ["w"])
+    ecm.connect("w", ["a"])
+    ecm.connect("t", ["b"])
     assert ecm.label("s") == "start" and ecm.label("w") == "w"
     assert ecm.reachable(["s"]) == {"s", "w", "a"}
     assert ecm.reachable(["s", "t"]) == {"s", "t", "w", "a", "b"}

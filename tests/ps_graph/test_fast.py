@@ -7,28 +7,16 @@ from gymnasium import spaces
 
 import ps_graph
 from ps_graph import ConfigError, PSAgent, RewardError, TwoLayerPS
-
 from tests.envs import RandomMDP
+from tests.factories import Side, run_in_lockstep
 
 
 def side_by_side(make_env, steps, **hp):
     """PSAgent and TwoLayerPS through two identical env copies; every action must agree."""
-    env_a, env_b = make_env(), make_env()
-    graph = PSAgent.for_env(env_a, seed=13, **hp)
-    fast = TwoLayerPS.for_env(env_b, seed=13, **hp)
-    s_a, _ = env_a.reset(seed=5)
-    s_b, _ = env_b.reset(seed=5)
-    for t in range(steps):
-        a = graph.act(s_a)
-        b = fast.act(s_b)
-        assert a == b, f"actions differ at step {t}"
-        s_a, r, term, trunc, _ = env_a.step(a)
-        s_b, r_b, term_b, trunc_b, _ = env_b.step(b)
-        graph.observe(r, s_a, term, trunc)
-        fast.observe(r_b, s_b, term_b, trunc_b)
-        if term or trunc:
-            s_a, _ = env_a.reset()
-            s_b, _ = env_b.reset()
+    env = make_env()
+    graph = PSAgent.for_env(env, seed=13, **hp)
+    fast = TwoLayerPS.for_env(env, seed=13, **hp)
+    run_in_lockstep(make_env, steps, Side(graph.act, graph.observe), Side(fast.act, fast.observe), seed=5)
     return graph, fast
 
 
@@ -43,8 +31,9 @@ def assert_same_values(graph, fast):
 CASES = [
     pytest.param(dict(gamma_damping=0.0, eta_glow_damping=0.04), id="standard"),
     pytest.param(dict(gamma_damping=0.005, eta_glow_damping=0.1, glow="accumulate"), id="accumulate-damped"),
-    pytest.param(dict(gamma_damping=0.002, eta_glow_damping=0.2, policy="softmax", beta_softmax=1.5),
-                 id="softmax-damped"),
+    pytest.param(
+        dict(gamma_damping=0.002, eta_glow_damping=0.2, policy="softmax", beta_softmax=1.5), id="softmax-damped"
+    ),
     pytest.param(dict(gamma_damping=0.01, eta_glow_damping=0.3, num_reflections=2), id="reflections-damped"),
 ]
 
@@ -60,7 +49,7 @@ def test_identical_to_graph_core_on_frozenlake(params):
 @pytest.mark.slow
 @pytest.mark.parametrize("params", CASES)
 def test_identical_to_graph_core_on_a_random_mdp_with_10k_percepts(params):
-    make = lambda: RandomMDP(num_states=10_000, num_actions=4, layout_seed=2, reward_fraction=0.2)  # noqa: E731
+    make = lambda: RandomMDP(num_states=10_000, num_actions=4, layout_seed=2, reward_fraction=0.2)
     graph, fast = side_by_side(make, 100_000, **params)
     assert fast.num_percepts > 8_000  # of 10,000 states (terminal ones are never acted on)
     assert_same_values(graph, fast)
@@ -68,8 +57,9 @@ def test_identical_to_graph_core_on_a_random_mdp_with_10k_percepts(params):
 
 def test_to_ecm_equals_the_graph_agents_ecm():
     env = gym.make("FrozenLake-v1", is_slippery=True)
-    graph, fast = side_by_side(lambda: gym.make("FrozenLake-v1", is_slippery=True), 3_000,
-                               gamma_damping=0.01, eta_glow_damping=0.2)
+    graph, fast = side_by_side(
+        lambda: gym.make("FrozenLake-v1", is_slippery=True), 3_000, gamma_damping=0.01, eta_glow_damping=0.2
+    )
     # stop mid-episode so some edges still glow
     obs = 0
     for agent in (graph, fast):
@@ -142,8 +132,11 @@ def test_bad_input():
 
 @pytest.mark.parametrize("params", [dict(), dict(policy="softmax", beta_softmax=2.0, gamma_damping=0.01)])
 def test_action_probabilities_match_the_graph_agents(params):
-    graph, fast = side_by_side(lambda: gym.make("FrozenLake-v1", is_slippery=True), 2_000, eta_glow_damping=0.2,
-                               **params)
+    graph, fast = side_by_side(
+        lambda: gym.make("FrozenLake-v1", is_slippery=True), 2_000, eta_glow_damping=0.2, **params
+    )
     for obs in (0, 5, 14):
         assert fast.action_probabilities(obs) == graph.action_probabilities(obs)
-    assert fast.action_probabilities(15) == graph.action_probabilities(15) == {a: 0.25 for a in range(4)}  # never acted on
+    assert (
+        fast.action_probabilities(15) == graph.action_probabilities(15) == {a: 0.25 for a in range(4)}
+    )  # never acted on

@@ -21,7 +21,7 @@ import pytest
 import ps_graph
 from qbaselines import QLearningAgent
 
-SEEDS = range(0, 30)  # any block: see the module docstring
+SEEDS = range(30)  # any block: see the module docstring
 
 
 def mean_final_success(make_agent):
@@ -44,6 +44,8 @@ def test_ps_learns_frozenlake():
 @pytest.mark.slow
 def test_q_learning_learns_frozenlake():
     rate = mean_final_success(
-        lambda env, seed: QLearningAgent.for_env(env, learning_rate=0.8, gamma=0.9, exploration="noisy_argmax", seed=seed)
+        lambda env, seed: QLearningAgent.for_env(
+            env, learning_rate=0.8, gamma=0.9, exploration="noisy_argmax", seed=seed
+        )
     )
     assert rate >= 0.95, rate

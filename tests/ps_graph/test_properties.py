@@ -14,7 +14,9 @@ ops = st.lists(
         st.tuples(st.just("percept"), st.integers(0, 5)),
         st.tuples(st.just("hidden"), st.integers(0, 3)),
         st.tuples(st.just("walk"), st.integers(0, 5), st.floats(-50, 50, allow_nan=False)),
-        st.tuples(st.just("reset"),),
+        st.tuples(
+            st.just("reset"),
+        ),
     ),
     max_size=60,
 )

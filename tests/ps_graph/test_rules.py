@@ -54,8 +54,9 @@ def test_glow_after_traversal():
 
 def test_standard_probabilities():
     assert rules.hopping_probabilities([1.0, 3.0]) == [0.25, 0.75]
-    np.testing.assert_allclose(rules.hopping_probabilities(np.array([[1.0, 1.0], [2.0, 6.0]])),
-                               [[0.5, 0.5], [0.25, 0.75]])
+    np.testing.assert_allclose(
+        rules.hopping_probabilities(np.array([[1.0, 1.0], [2.0, 6.0]])), [[0.5, 0.5], [0.25, 0.75]]
+    )
 
 
 def test_softmax_probabilities_by_hand_and_stable():

@@ -270,8 +270,13 @@ def test_optimal_finite_horizon_on_the_chain_and_tie_breaking():
     assert optimal_finite_horizon(mdp, gamma=0.5, horizon=5) == PolicyValue(0.5, 1.0)
     # Two actions with expected return 0: a sure 0 (success 0), listed first so that a plain argmax
     # would pick it, and a fair +-2 gamble (success 1/2): the tie goes to the gamble.
-    gamble = _mdp([[[1.0, 0.0], [0.5, 0.5]]], [[[0, 0], [0, 0]]], [[[0.0, 0.0], [2.0, -2.0]]],
-                  [[[True, False], [True, True]]], [1.0])
+    gamble = _mdp(
+        [[[1.0, 0.0], [0.5, 0.5]]],
+        [[[0, 0], [0, 0]]],
+        [[[0.0, 0.0], [2.0, -2.0]]],
+        [[[True, False], [True, True]]],
+        [1.0],
+    )
     assert optimal_finite_horizon(gamble, horizon=1) == PolicyValue(0.0, 0.5)
 
 

@@ -21,8 +21,9 @@ def test_td_and_double_dqn_targets_on_a_hand_computed_batch():
     np.testing.assert_allclose(bootstrap_values(target_q, 0.5, rewards, terminated), [3.5, 1.0, 2.0])
     # double DQN: online argmax picks a'=0, 1, 1; the target values them: 1, 0.5, (4, terminated)
     np.testing.assert_allclose(bootstrap_values(target_q, 0.5, rewards, terminated, online_q), [1.5, 0.25, 2.0])
-    t = bootstrap_values(torch.tensor(target_q), 0.5, torch.tensor(rewards), torch.tensor(terminated),
-                         torch.tensor(online_q))
+    t = bootstrap_values(
+        torch.tensor(target_q), 0.5, torch.tensor(rewards), torch.tensor(terminated), torch.tensor(online_q)
+    )
     np.testing.assert_allclose(t.numpy(), [1.5, 0.25, 2.0])
 
 
@@ -58,8 +59,9 @@ def test_epsilon_schedules():
     assert lin.epsilon == pytest.approx(0.525)
     lin.num_timesteps = 500
     assert lin.epsilon == pytest.approx(0.05)
-    exp = DQNAgent.for_env(env, exploration_schedule="exponential", exploration_decay_steps=500,
-                           exploration_final_eps=0.05)
+    exp = DQNAgent.for_env(
+        env, exploration_schedule="exponential", exploration_decay_steps=500, exploration_final_eps=0.05
+    )
     exp.num_timesteps = 500
     assert exp.epsilon == pytest.approx(0.05 + 0.95 / np.e)
 
@@ -78,8 +80,16 @@ def test_observations():
 
 
 def small(env, seed):
-    return DQNAgent.for_env(env, learning_starts=50, train_freq=4, batch_size=16, target_update_interval=50,
-                            net_arch=[32], total_timesteps=600, seed=seed)
+    return DQNAgent.for_env(
+        env,
+        learning_starts=50,
+        train_freq=4,
+        batch_size=16,
+        target_update_interval=50,
+        net_arch=[32],
+        total_timesteps=600,
+        seed=seed,
+    )
 
 
 def test_deterministic_on_cpu():
@@ -115,7 +125,7 @@ def test_hostile_and_foreign_files_are_refused(tmp_path):
 
     class Evil:
         def __reduce__(self):
-            return (exec, ("open(%r, 'w').write('pwned')" % str(tmp_path / "pwned"),))
+            return (exec, (f"open({str(tmp_path / 'pwned')!r}, 'w').write('pwned')",))
 
     hostile = tmp_path / "hostile.pt"
     hostile.write_bytes(pickle.dumps({"format": "qbaselines.DQNAgent", "x": Evil()}))

@@ -18,19 +18,21 @@ def test_td_math_by_hand():
     assert td_target(1.0, 3.0, 0.9, False) == pytest.approx(3.7)
     assert td_target(1.0, 3.0, 0.9, True) == pytest.approx(1.0)
     assert td_update(2.0, 3.7, 0.5) == pytest.approx(2.85)
-    np.testing.assert_allclose(td_target(np.array([1.0, 1.0]), np.array([2.0, 2.0]), 0.5, np.array([0.0, 1.0])),
-                               [2.0, 1.0])
+    np.testing.assert_allclose(
+        td_target(np.array([1.0, 1.0]), np.array([2.0, 2.0]), 0.5, np.array([0.0, 1.0])), [2.0, 1.0]
+    )
 
 
 def greedy_agent(**kw):
     """epsilon 0, constant: always greedy (random tie-breaking between equal values)."""
-    return QLearningAgent(2, spaces.Discrete(3), exploration_initial_eps=0.0, exploration_schedule="constant", seed=0,
-                          **kw)
+    return QLearningAgent(
+        2, spaces.Discrete(3), exploration_initial_eps=0.0, exploration_schedule="constant", seed=0, **kw
+    )
 
 
 def test_hand_computed_3x2_q_learning_sequence():
     agent = greedy_agent(learning_rate=0.5, gamma=0.9)
-    q = lambda s: agent.q_table([s])[0]  # noqa: E731
+    q = lambda s: agent.q_table([s])[0]
     agent._pending = (0, 1)
     agent.observe(1.0, 1, False, False)  # Q(0,1) = 0 + 0.5 (1 + 0.9 * 0 - 0) = 0.5
     np.testing.assert_allclose(q(0), [0.0, 0.5])
@@ -58,8 +60,16 @@ def test_sarsa_uses_the_action_it_will_take():
 
 
 def test_sarsa_differs_from_q_learning_under_exploration():
-    agent = QLearningAgent(2, spaces.Discrete(2), learning_rate=1.0, gamma=1.0, sarsa=True,
-                           exploration_initial_eps=1.0, exploration_schedule="constant", seed=1)
+    agent = QLearningAgent(
+        2,
+        spaces.Discrete(2),
+        learning_rate=1.0,
+        gamma=1.0,
+        sarsa=True,
+        exploration_initial_eps=1.0,
+        exploration_schedule="constant",
+        seed=1,
+    )
     agent.q[1] = np.array([10.0, 0.0])
     targets = set()
     for _ in range(20):
@@ -72,8 +82,14 @@ def test_sarsa_differs_from_q_learning_under_exploration():
 
 
 def test_epsilon_schedules():
-    agent = QLearningAgent(2, spaces.Discrete(1), exploration_initial_eps=1.0, exploration_final_eps=0.1,
-                           exploration_decay_episodes=10, exploration_schedule="linear")
+    agent = QLearningAgent(
+        2,
+        spaces.Discrete(1),
+        exploration_initial_eps=1.0,
+        exploration_final_eps=0.1,
+        exploration_decay_episodes=10,
+        exploration_schedule="linear",
+    )
     assert agent.epsilon == 1.0
     agent.episode = 5
     assert agent.epsilon == pytest.approx(0.55)
@@ -140,8 +156,11 @@ def test_bad_input():
 
 
 @pytest.mark.parametrize("old, new", sorted(RENAMED.items()))
-@pytest.mark.parametrize("make", [lambda **kw: QLearningAgent(2, spaces.Discrete(2), **kw),
-                                  lambda **kw: BatchedQLearning(2, 2, 3, **kw)], ids=["agent", "batched"])
+@pytest.mark.parametrize(
+    "make",
+    [lambda **kw: QLearningAgent(2, spaces.Discrete(2), **kw), lambda **kw: BatchedQLearning(2, 2, 3, **kw)],
+    ids=["agent", "batched"],
+)
 def test_old_exploration_names_say_the_new_ones(make, old, new):
     """Q-learning uses DQN's (Stable-Baselines3's) exploration names; the old ones are refused by name."""
     with pytest.raises(ConfigError, match=f"'{old}' was renamed to '{new}'"):

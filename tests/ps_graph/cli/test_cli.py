@@ -58,7 +58,9 @@ def test_explain_prints_the_exact_probabilities(saved, capsys):
 def test_html_writes_the_offline_page(saved, tmp_path, capsys):
     path, _ = saved
     out_html = tmp_path / "ecm.html"
-    assert main(["inspect", str(path), "--html", str(out_html), "--percepts", "0", "14", "--min-probability", "0.1"]) == 0
+    assert (
+        main(["inspect", str(path), "--html", str(out_html), "--percepts", "0", "14", "--min-probability", "0.1"]) == 0
+    )
     page = out_html.read_text()
     assert "vis-network" in page and "https://" not in page.split("<body", 1)[1][:2000]
     assert f"wrote {out_html}" in capsys.readouterr().out
@@ -86,8 +88,11 @@ def test_unreadable_files_give_one_line_and_status_2(tmp_path, capsys):
     hostile.write_bytes(pickle.dumps({"a": 1}))
     truncated = tmp_path / "cut.json"
     truncated.write_text(json.dumps({"format": "ps_graph.agent", "version": 1})[:20])
-    for path, message in [(tmp_path / "missing.json", "No such file"), (hostile, "cannot load"),
-                          (truncated, "cannot load")]:
+    for path, message in [
+        (tmp_path / "missing.json", "No such file"),
+        (hostile, "cannot load"),
+        (truncated, "cannot load"),
+    ]:
         assert main(["inspect", str(path)]) == 2
         err = capsys.readouterr().err
         assert err.startswith("ps-graph inspect: error: ") and message in err and "Traceback" not in err
@@ -96,8 +101,11 @@ def test_unreadable_files_give_one_line_and_status_2(tmp_path, capsys):
 def test_inspect_names_a_format_no_kind_reads(tmp_path, capsys):
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"format": "someone.else", "version": 1}))
-    err = _fails(["inspect", str(other)], capsys, "has format 'someone.else', which no registered agent kind reads; "
-                                                  "expected 'ps_graph.agent'.")
+    err = _fails(
+        ["inspect", str(other)],
+        capsys,
+        "has format 'someone.else', which no registered agent kind reads; expected 'ps_graph.agent'.",
+    )
     assert "inspect reads PS agents (ps, ps-fast)" in err
 
 
@@ -106,14 +114,26 @@ def test_the_cli_finds_agents_only_through_the_registry():
 
     for module in Path(ps_graph.cli.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(module.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             assert not any(n.split(".")[0] == "qbaselines" for n in names), module
             assert not any(n.endswith("experiments.agents") or n == "agents" for n in names), module
 
 
-@pytest.mark.parametrize("argv", [["inspect", "a.json", "--min-probability", "2"], ["inspect", "a.json", "--paths", "0"],
-                                  ["inspect"], ["frobnicate"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["inspect", "a.json", "--min-probability", "2"],
+        ["inspect", "a.json", "--paths", "0"],
+        ["inspect"],
+        ["frobnicate"],
+    ],
+)
 def test_bad_options_exit_2_with_a_usage_message(argv, capsys):
     with pytest.raises(SystemExit) as stop:
         main(argv)
@@ -141,13 +161,28 @@ def test_the_installed_command_runs(saved):
     path, _ = saved
     exe = Path(sys.executable).with_name("ps-graph")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "ps_graph.cli"]
-    done = subprocess.run([*command, "inspect", str(path), "--explain", "0"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*command, "inspect", str(path), "--explain", "0"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0 and "action probabilities (exact)" in done.stdout
 
 
 # ---------------------------------------------------------------------- every subcommand
-LAKE = ["--env", "FrozenLake-v1", "--set", "env.is_slippery=false"]
+LAKE_ARGS = "--env FrozenLake-v1 --set env.is_slippery=false"
+LAKE = LAKE_ARGS.split()
 LAKE_NAME = "FrozenLake-v1-is_slippery=false"  # its folder name
+
+
+def cli(command: str, *extra: str, out: Path) -> int:
+    """``main`` on ``command`` split at spaces, then ``extra`` as they are (JSON with spaces), then ``--out out``."""
+    return main([*command.split(), *extra, "--out", str(out)])
+
+
+def run_zero(agent: AgentSpec, *, seed: int, episodes: int):
+    """Run 0 of ``compare --seed seed`` on the non-slippery lake with at most 30 steps per episode."""
+    return expand(
+        agent, EnvSpec("FrozenLake-v1", {"is_slippery": False}), runs=1, seed=seed, episodes=episodes, max_steps=30
+    )[0]
 
 
 def _subparsers():
@@ -174,27 +209,37 @@ def test_help_of_every_subcommand_documents_every_option(command, capsys):
         assert "run the same command again" in " ".join(out.split())
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["compare", *LAKE, "--agents", "ps", "--episodes", "0", "--out", "x"], "expected a positive whole number"),
-    (["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--runs", "-2", "--out", "x"], "--runs"),
-    (["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--jobs", "0", "--out", "x"], "or -1 for one per"),
-    (["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--seed", "-1", "--out", "x"], "a seed"),
-    (["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--threshold", "nan", "--out", "x"], "finite number"),
-    (["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--backend", "mpi", "--out", "x"], "invalid choice"),
-    (["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--env-kwargs", "[1]", "--out", "x"], "JSON object"),
-    (["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--total-steps", "9", "--out", "x"], "not allowed with"),
-    (["compare", *LAKE, "--agents", "ps", "--out", "x"], "one of the arguments --episodes --total-steps"),
-    (["compare", *LAKE, "--agents", "ps,zz", "--episodes", "5", "--out", "x"], "unknown agent kind 'zz'"),
-    (["compare", *LAKE, "--agents", "ps,q,ps", "--episodes", "5", "--out", "x"], "ps given twice"),
-    (["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--set", "ps.gamma", "--out", "x"], "NAME=VALUE"),
-    (["compare", "--env", "FrozenLak-v1", "--agents", "ps", "--episodes", "5", "--out", "x"],
-     "did you mean 'FrozenLake-v1'"),
-    (["compare", "--env", "frozenlake-v1", "--agents", "ps", "--episodes", "5", "--out", "x"],
-     "did you mean 'FrozenLake-v1'"),
-    (["train", *LAKE, "--agent", "sarsa", "--episodes", "5", "--out", "a.json"], "unknown agent kind 'sarsa'"),
-    (["demo", "--jobs", "two"], "or -1 for one per"),
-    (["envs", "--all"], "unrecognized arguments"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["compare", *LAKE, "--agents", "ps", "--episodes", "0", "--out", "x"], "expected a positive whole number"),
+        (["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--runs", "-2", "--out", "x"], "--runs"),
+        (["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--jobs", "0", "--out", "x"], "or -1 for one per"),
+        (["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--seed", "-1", "--out", "x"], "a seed"),
+        (["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--threshold", "nan", "--out", "x"], "finite number"),
+        (["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--backend", "mpi", "--out", "x"], "invalid choice"),
+        (["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--env-kwargs", "[1]", "--out", "x"], "JSON object"),
+        (
+            ["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--total-steps", "9", "--out", "x"],
+            "not allowed with",
+        ),
+        (["compare", *LAKE, "--agents", "ps", "--out", "x"], "one of the arguments --episodes --total-steps"),
+        (["compare", *LAKE, "--agents", "ps,zz", "--episodes", "5", "--out", "x"], "unknown agent kind 'zz'"),
+        (["compare", *LAKE, "--agents", "ps,q,ps", "--episodes", "5", "--out", "x"], "ps given twice"),
+        (["compare", *LAKE, "--agents", "ps", "--episodes", "5", "--set", "ps.gamma", "--out", "x"], "NAME=VALUE"),
+        (
+            ["compare", "--env", "FrozenLak-v1", "--agents", "ps", "--episodes", "5", "--out", "x"],
+            "did you mean 'FrozenLake-v1'",
+        ),
+        (
+            ["compare", "--env", "frozenlake-v1", "--agents", "ps", "--episodes", "5", "--out", "x"],
+            "did you mean 'FrozenLake-v1'",
+        ),
+        (["train", *LAKE, "--agent", "sarsa", "--episodes", "5", "--out", "a.json"], "unknown agent kind 'sarsa'"),
+        (["demo", "--jobs", "two"], "or -1 for one per"),
+        (["envs", "--all"], "unrecognized arguments"),
+    ],
+)
 def test_bad_option_values_exit_2_with_usage_and_one_error_line(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as stop:
@@ -214,32 +259,48 @@ def _fails(argv, capsys, message):
     return err
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--set", "qq.gamma=0.5"], "'qq' is not one of the --agents (ps, q); write e.g. ps.gamma=VALUE"),
-    (["--set", "gamma=0.5"], "write NAME.PARAM=VALUE, with NAME one of the --agents (ps, q) or env"),
-    (["--set", "ps.eta=0.5"], "unknown PS hyperparameter(s) ['eta']; allowed: beta_softmax, eta_glow_damping"),
-    (["--set", "q.learning_rate=2"], "learning_rate must be a finite number in (0.0, 1.0]; got 2"),
-    (["--set", "ps.gamma_damping=NaN"], "gamma_damping must be a finite number in [0.0, 1.0]; got 'NaN'"),
-    (["--set", "env.is_slipery=false"], "cannot make environment"),
-    (["--set", "ps.growth=Generalisation"], "growth rule 'Generalisation' is unknown; known rules: 'Generalization'"),
-    (["--set", 'ps.growth={"rule": "Generalization", "params": {"cap": 3}}'],
-     "unknown Generalization growth parameter(s) ['cap']"),
-    (["--set", 'ps.growth={"rule": "Generalization", "params": {"max_hidden": -1}}'],
-     "growth params of Generalization: max_hidden must be an integer >= 0"),
-    (["--set", "ps.growth=[1]"], "growth must be a growth rule's name or a JSON object"),
-    (["--backend", "serial", "--scheduler", "tcp://127.0.0.1:9"], "needs backend='dask'"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--set", "qq.gamma=0.5"], "'qq' is not one of the --agents (ps, q); write e.g. ps.gamma=VALUE"),
+        (["--set", "gamma=0.5"], "write NAME.PARAM=VALUE, with NAME one of the --agents (ps, q) or env"),
+        (["--set", "ps.eta=0.5"], "unknown PS hyperparameter(s) ['eta']; allowed: beta_softmax, eta_glow_damping"),
+        (["--set", "q.learning_rate=2"], "learning_rate must be a finite number in (0.0, 1.0]; got 2"),
+        (["--set", "ps.gamma_damping=NaN"], "gamma_damping must be a finite number in [0.0, 1.0]; got 'NaN'"),
+        (["--set", "env.is_slipery=false"], "cannot make environment"),
+        (
+            ["--set", "ps.growth=Generalisation"],
+            "growth rule 'Generalisation' is unknown; known rules: 'Generalization'",
+        ),
+        (
+            ["--set", 'ps.growth={"rule": "Generalization", "params": {"cap": 3}}'],
+            "unknown Generalization growth parameter(s) ['cap']",
+        ),
+        (
+            ["--set", 'ps.growth={"rule": "Generalization", "params": {"max_hidden": -1}}'],
+            "growth params of Generalization: max_hidden must be an integer >= 0",
+        ),
+        (["--set", "ps.growth=[1]"], "growth must be a growth rule's name or a JSON object"),
+        (["--backend", "serial", "--scheduler", "tcp://127.0.0.1:9"], "needs backend='dask'"),
+    ],
+)
 def test_bad_settings_fail_in_one_line_before_any_run(extra, message, capsys, tmp_path):
     out = tmp_path / "out"
-    _fails(["compare", *LAKE, "--agents", "ps,q", "--runs", "2", "--episodes", "5", "--out", str(out), *extra],
-           capsys, message)
+    _fails(
+        ["compare", *LAKE, "--agents", "ps,q", "--runs", "2", "--episodes", "5", "--out", str(out), *extra],
+        capsys,
+        message,
+    )
     assert not out.exists()  # nothing ran, nothing was written
 
 
 def test_out_must_be_a_folder(capsys, tmp_path):
     (tmp_path / "f").write_text("x")
-    _fails(["compare", *LAKE, "--agents", "q", "--episodes", "5", "--out", str(tmp_path / "f")], capsys,
-           "exists and is not a folder")
+    _fails(
+        ["compare", *LAKE, "--agents", "q", "--episodes", "5", "--out", str(tmp_path / "f")],
+        capsys,
+        "exists and is not a folder",
+    )
 
 
 def test_parse_setting_reads_json_else_text():
@@ -261,9 +322,12 @@ def test_growth_rule_from_json():
     rule = growth_rule({"rule": "Generalization", "params": {"max_hidden": 7, "all_wildcard": True}})
     assert (rule.max_hidden, rule.all_wildcard) == (7, True)
     assert growth_rule("Generalization").params() == ps_graph.Generalization().params()
-    for bad, message in [(3, "name or a JSON object"), ({"rule": ["x"]}, "is unknown"),
-                         ({"rule": "Generalization", "state": {}}, "name or a JSON object"),
-                         ({"rule": "Generalization", "params": 5}, "must be a JSON object")]:
+    for bad, message in [
+        (3, "name or a JSON object"),
+        ({"rule": ["x"]}, "is unknown"),
+        ({"rule": "Generalization", "state": {}}, "name or a JSON object"),
+        ({"rule": "Generalization", "params": 5}, "must be a JSON object"),
+    ]:
         with pytest.raises(ConfigError, match=message):
             growth_rule(bad)
 
@@ -275,15 +339,40 @@ def _files(folder):
 
 def test_compare_writes_results_and_report_and_resumes(tmp_path, capsys):
     out = tmp_path / "cmp"
-    argv = ["compare", *LAKE, "--agents", "ps-fast,q", "--runs", "2", "--episodes", "20", "--max-steps", "30",
-            "--set", "ps-fast.eta_glow_damping=0.5", "--set", "q.learning_rate=0.8", "--jobs", "1",
-            "--threshold", "0.5", "--out", str(out)]
+    argv = [
+        "compare",
+        *LAKE,
+        "--agents",
+        "ps-fast,q",
+        "--runs",
+        "2",
+        "--episodes",
+        "20",
+        "--max-steps",
+        "30",
+        "--set",
+        "ps-fast.eta_glow_damping=0.5",
+        "--set",
+        "q.learning_rate=0.8",
+        "--jobs",
+        "1",
+        "--threshold",
+        "0.5",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert f"wrote the results to {out} and the report to {out / 'report.html'}" in printed
     assert printed.startswith("agent    environment") and "episodes to 0.5 (window 10)" in printed
-    assert {p.name for p in out.iterdir()} == {"runs", "episodes.csv", "report.html", "summary.csv",
-                                               f"curves-{LAKE_NAME}.png", "ps_agent.json"}
+    assert {p.name for p in out.iterdir()} == {
+        "runs",
+        "episodes.csv",
+        "report.html",
+        "summary.csv",
+        f"curves-{LAKE_NAME}.png",
+        "ps_agent.json",
+    }
     config = json.loads(next((out / "runs" / "ps-fast" / LAKE_NAME).glob("seed-*/config.json")).read_text())
     assert config["agent_config"]["eta_glow_damping"] == 0.5 and config["spec"]["max_steps"] == 30
     assert config["spec"]["env"]["kwargs"] == {"is_slippery": False}
@@ -307,8 +396,8 @@ def test_compare_writes_results_and_report_and_resumes(tmp_path, capsys):
 
 def test_compare_two_envs_and_env_kwargs_json(tmp_path, capsys):
     out = tmp_path / "two"
-    assert main(["compare", "--env", "FrozenLake-v1", "--env", "ps_graph/InvasionGame-v0", "--agents", "q",
-                 "--episodes", "10", "--env-kwargs", "{}", "--jobs", "1", "--quiet", "--out", str(out)]) == 0
+    two_envs = "--env FrozenLake-v1 --env ps_graph/InvasionGame-v0 --env-kwargs {}"
+    assert cli(f"compare {two_envs} --agents q --episodes 10 --jobs 1 --quiet", out=out) == 0
     assert sorted(p.name for p in (out / "runs" / "q").iterdir()) == ["FrozenLake-v1", "ps_graph-InvasionGame-v0"]
     page = (out / "report.html").read_text()
     assert "<iframe" not in page  # no PS agent: no ECM
@@ -317,9 +406,15 @@ def test_compare_two_envs_and_env_kwargs_json(tmp_path, capsys):
 
 def test_ps_growth_through_set(tmp_path, capsys):
     out = tmp_path / "grow"
-    assert main(["compare", "--env", "ps_graph/DriverGame-v0", "--agents", "ps", "--runs", "1", "--episodes", "30",
-                 "--set", 'ps.growth={"rule": "Generalization", "params": {"max_hidden": 50}}', "--jobs", "1",
-                 "--quiet", "--out", str(out)]) == 0
+    growth = 'ps.growth={"rule": "Generalization", "params": {"max_hidden": 50}}'
+    assert (
+        cli(
+            "compare --env ps_graph/DriverGame-v0 --agents ps --runs 1 --episodes 30 --jobs 1 --quiet --set",
+            growth,
+            out=out,
+        )
+        == 0
+    )
     agent = ps_graph.load(out / "ps_agent.json")
     assert agent.growth.max_hidden == 50 and agent.ecm.clips("hidden")  # the driver game grows wildcard clips
 
@@ -338,17 +433,17 @@ def test_interrupting_compare_says_how_to_resume(tmp_path, capsys, monkeypatch):
 # ---------------------------------------------------------------------- train
 def test_train_saves_a_ps_agent_that_inspect_opens(tmp_path, capsys):
     path = tmp_path / "sub" / "agent.json"
-    assert main(["train", *LAKE, "--agent", "ps", "--episodes", "60", "--max-steps", "30", "--seed", "5",
-                 "--set", "eta_glow_damping=0.3", "--out", str(path)]) == 0
+    assert (
+        cli(f"train {LAKE_ARGS} --agent ps --episodes 60 --max-steps 30 --seed 5 --set eta_glow_damping=0.3", out=path)
+        == 0
+    )
     line = capsys.readouterr().out
     assert line.count("\n") == 1 and line.startswith("ps on FrozenLake-v1[is_slippery=false]: 60 episodes, ")
     assert f"saved {path}; open it with: ps-graph inspect {path}" in line
     saved = ps_graph.load(path)
     assert saved.config.eta_glow_damping == 0.3
     # --seed S is run 0 of compare --seed S: the same agent, edge for edge
-    spec = expand(AgentSpec("ps", {"eta_glow_damping": 0.3}), EnvSpec("FrozenLake-v1", {"is_slippery": False}),
-                  runs=1, seed=5, episodes=60, max_steps=30)[0]
-    agent, result = rerun(spec)
+    agent, result = rerun(run_zero(AgentSpec("ps", {"eta_glow_damping": 0.3}), seed=5, episodes=60))
     assert f"{result.steps} steps" in line and f"mean return {result.returns[-60:].mean():.3f}" in line
     h = {e: d["h"] for e, d in agent.ecm.graph.edges.items()}
     assert {e: d["h"] for e, d in saved.ecm.graph.edges.items()} == h
@@ -360,24 +455,27 @@ def test_train_saves_a_q_learning_agent_that_loads_exactly(tmp_path, capsys):
     from qbaselines import QLearningAgent
 
     path = tmp_path / "q.json"
-    assert main(["train", *LAKE, "--agent", "q", "--episodes", "40", "--max-steps", "30", "--seed", "2",
-                 "--set", "exploration=\"noisy_argmax\"", "--set", "learning_rate=0.8", "--out", str(path)]) == 0
+    command = f"train {LAKE_ARGS} --agent q --episodes 40 --max-steps 30 --seed 2 --set learning_rate=0.8 --set"
+    assert cli(command, 'exploration="noisy_argmax"', out=path) == 0
     line = capsys.readouterr().out
     assert line.startswith("q on FrozenLake-v1[is_slippery=false]: 40 episodes, ")
     assert f"saved {path}; load it with {loader_call(agent_kind('q'))}" in line  # the registry's q loader
     saved = QLearningAgent.load(path)
     assert saved.config.exploration == "noisy_argmax" and saved.config.learning_rate == 0.8
     # --seed S is run 0 of compare --seed S: the same Q-table, bit for bit, and the same rng state
-    spec = expand(AgentSpec("q", {"exploration": "noisy_argmax", "learning_rate": 0.8}),
-                  EnvSpec("FrozenLake-v1", {"is_slippery": False}), runs=1, seed=2, episodes=40, max_steps=30)[0]
-    agent, _ = rerun(spec)
+    agent, _ = rerun(
+        run_zero(AgentSpec("q", {"exploration": "noisy_argmax", "learning_rate": 0.8}), seed=2, episodes=40)
+    )
     assert saved.q.keys() == agent.q.keys() and all((saved.q[k] == agent.q[k]).all() for k in agent.q)
     assert saved.episode == agent.episode == 40 and saved.q_table().any()
     assert saved.rng.bit_generator.state == agent.rng.bit_generator.state
     # inspect reads PS agents and says where a Q-learning file loads instead
     loader = loader_call(agent_kind("q"))
-    err = _fails(["inspect", str(path)], capsys, "holds a q agent (format 'qbaselines.QLearningAgent', not "
-                                                 f"'ps_graph.agent'): load it in Python with {loader}")
+    err = _fails(
+        ["inspect", str(path)],
+        capsys,
+        f"holds a q agent (format 'qbaselines.QLearningAgent', not 'ps_graph.agent'): load it in Python with {loader}",
+    )
     assert "inspect reads PS agents (ps, ps-fast)" in err
 
 
@@ -385,8 +483,10 @@ def test_train_saves_dqn_weights(tmp_path, capsys):
     from qbaselines import DQNAgent
 
     path = tmp_path / "dqn.pt"
-    assert main(["train", *LAKE, "--agent", "dqn", "--total-steps", "60", "--set", "learning_starts=20",
-                 "--set", "net_arch=[8]", "--out", str(path)]) == 0
+    assert (
+        cli(f"train {LAKE_ARGS} --agent dqn --total-steps 60 --set learning_starts=20 --set net_arch=[8]", out=path)
+        == 0
+    )
     assert f"load it with {loader_call(agent_kind('dqn'))}" in capsys.readouterr().out
     loaded = DQNAgent.load(path, gym.make("FrozenLake-v1", is_slippery=False))
     assert loaded.config.net_arch == (8,) and loaded.num_timesteps == 60
@@ -394,12 +494,15 @@ def test_train_saves_dqn_weights(tmp_path, capsys):
     assert f"dqn: {loader_call(agent_kind('dqn'))}" in err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--agent", "q", "--episodes", "5", "--set", "learning_rate=0"], "learning_rate must be"),
-    (["--agent", "ps", "--episodes", "5", "--set", "ps.h0=2"], "write PARAM=VALUE for an agent hyperparameter"),
-    (["--agent", "ps", "--episodes", "5", "--set", "h0=0"], "h0 must be"),
-    (["--agent", "ps-fast", "--episodes", "5", "--set", 'growth="Generalization"'], "growth"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--agent", "q", "--episodes", "5", "--set", "learning_rate=0"], "learning_rate must be"),
+        (["--agent", "ps", "--episodes", "5", "--set", "ps.h0=2"], "write PARAM=VALUE for an agent hyperparameter"),
+        (["--agent", "ps", "--episodes", "5", "--set", "h0=0"], "h0 must be"),
+        (["--agent", "ps-fast", "--episodes", "5", "--set", 'growth="Generalization"'], "growth"),
+    ],
+)
 def test_train_refuses_clearly(argv, message, tmp_path, capsys):
     _fails(["train", *LAKE, *argv, "--out", str(tmp_path / "a.json")], capsys, message)
     assert list(tmp_path.iterdir()) == []
@@ -408,8 +511,11 @@ def test_train_refuses_clearly(argv, message, tmp_path, capsys):
 def test_train_refuses_a_kind_without_a_file_format(tmp_path, capsys):
     ps_graph.registry.register_agent("ps-unsaved", agent_kind("ps").build, description="ps without save")
     try:
-        _fails(["train", *LAKE, "--agent", "ps-unsaved", "--episodes", "5", "--out", str(tmp_path / "a.json")],
-               capsys, "agent kind 'ps-unsaved' has no file format to save it in; train one of ps, ps-fast")
+        _fails(
+            ["train", *LAKE, "--agent", "ps-unsaved", "--episodes", "5", "--out", str(tmp_path / "a.json")],
+            capsys,
+            "agent kind 'ps-unsaved' has no file format to save it in; train one of ps, ps-fast",
+        )
     finally:
         ps_graph.registry.unregister_agent("ps-unsaved")
     assert list(tmp_path.iterdir()) == []
@@ -434,12 +540,15 @@ def test_envs_lists_every_registered_and_tabular_env(capsys):
 def test_demo_quick_writes_the_report_folder(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--quick", "--jobs", "1", "--quiet", "--out", str(out)]) == 0
-    assert capsys.readouterr().out.strip() == (f"wrote the results to {out} and the report to {out / 'report.html'} "
-                                               "(self-contained, works offline)")
+    assert capsys.readouterr().out.strip() == (
+        f"wrote the results to {out} and the report to {out / 'report.html'} (self-contained, works offline)"
+    )
     rows = (out / "summary.csv").read_text().splitlines()
-    assert [r.split(",")[:3] for r in rows[1:]] == [["ps", "FrozenLake-v1[is_slippery=false]", "3"],
-                                                    ["q-learning", "FrozenLake-v1[is_slippery=false]", "3"],
-                                                    ["dqn", "FrozenLake-v1[is_slippery=false]", "1"]]
+    assert [r.split(",")[:3] for r in rows[1:]] == [
+        ["ps", "FrozenLake-v1[is_slippery=false]", "3"],
+        ["q-learning", "FrozenLake-v1[is_slippery=false]", "3"],
+        ["dqn", "FrozenLake-v1[is_slippery=false]", "1"],
+    ]
     page = (out / "report.html").read_text()
     assert "best expected return within 99 steps (undiscounted): 1" in page and "<iframe" in page
     assert "noisy argmax" in page and "eta_glow_damping 0.04" in page

@@ -183,15 +183,18 @@ def test_games_refuse_steps_out_of_order_and_bad_actions():
         env.step(0)  # the trial is over
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: InvasionGame(1), "num_symbols must be an integer >= 2"),
-    (lambda: InvasionGame(invert_at=-1), "invert_at must be an integer >= 0"),
-    (lambda: InvasionGame(num_colours=0), "num_colours must be an integer >= 1"),
-    (lambda: InvasionGame(new_colour_at=1.5), "new_colour_at must be an integer"),
-    (lambda: InvasionGame(render_mode="human"), "render_mode must be one of None"),
-    (lambda: DriverGame(num_directions=1), "num_directions must be an integer >= 2"),
-    (lambda: NeverEndingColourGame(num_colours=0), "num_colours must be an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: InvasionGame(1), "num_symbols must be an integer >= 2"),
+        (lambda: InvasionGame(invert_at=-1), "invert_at must be an integer >= 0"),
+        (lambda: InvasionGame(num_colours=0), "num_colours must be an integer >= 1"),
+        (lambda: InvasionGame(new_colour_at=1.5), "new_colour_at must be an integer"),
+        (lambda: InvasionGame(render_mode="human"), "render_mode must be one of None"),
+        (lambda: DriverGame(num_directions=1), "num_directions must be an integer >= 2"),
+        (lambda: NeverEndingColourGame(num_colours=0), "num_colours must be an integer >= 1"),
+    ],
+)
 def test_game_configs_are_checked(make, match):
     with pytest.raises(ConfigError, match=match):
         make()
@@ -266,18 +269,21 @@ def test_tabular_from_env_plans_the_shortest_path(env_id, book_steps):
     assert tabular.evaluate_policy(mdp, policy, horizon=steps - 1).success_probability == 0.0
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"desc": ["S.", ".."]}, "exactly one 'S' and at least one 'G'"),
-    ({"desc": ["SS", ".G"]}, "exactly one 'S'"),
-    ({"desc": ["S..", ".G"]}, "of one length"),
-    ({"desc": ["S.", "xG"]}, r"got \['x'\]"),
-    ({"desc": "S.G"}, "list of strings"),
-    ({"desc": []}, "non-empty"),
-    ({"desc": DYNA_MAZE, "rows": 3}, "either desc or rows/cols"),
-    ({"rows": 1, "cols": 1}, "two cells"),
-    ({"rows": 0}, "rows must be an integer >= 1"),
-    ({"render_mode": "human"}, "render_mode must be one of None, 'ansi'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"desc": ["S.", ".."]}, "exactly one 'S' and at least one 'G'"),
+        ({"desc": ["SS", ".G"]}, "exactly one 'S'"),
+        ({"desc": ["S..", ".G"]}, "of one length"),
+        ({"desc": ["S.", "xG"]}, r"got \['x'\]"),
+        ({"desc": "S.G"}, "list of strings"),
+        ({"desc": []}, "non-empty"),
+        ({"desc": DYNA_MAZE, "rows": 3}, "either desc or rows/cols"),
+        ({"rows": 1, "cols": 1}, "two cells"),
+        ({"rows": 0}, "rows must be an integer >= 1"),
+        ({"render_mode": "human"}, "render_mode must be one of None, 'ansi'"),
+    ],
+)
 def test_grid_configs_are_checked(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         GridWorld(**kwargs)
@@ -295,8 +301,13 @@ def test_mountain_car_bins_by_hand():
     # position [-1.2, 0.6] in 18 bins of 0.1, velocity [-0.07, 0.07] in 14 bins of 0.01
     env = DiscretizeBox(gym.make("MountainCar-v0"), bins=(18, 14))
     assert env.observation_space == gym.spaces.MultiDiscrete([18, 14])
-    cases = {(-0.45, 0.015): [7, 8], (-1.2, -0.07): [0, 0], (0.6, 0.07): [17, 13], (0.55, -0.065): [17, 0],
-             (5.0, -1.0): [17, 0]}  # the last one is beyond the bounds: clipped to the edge bins
+    cases = {
+        (-0.45, 0.015): [7, 8],
+        (-1.2, -0.07): [0, 0],
+        (0.6, 0.07): [17, 13],
+        (0.55, -0.065): [17, 0],
+        (5.0, -1.0): [17, 0],
+    }  # the last one is beyond the bounds: clipped to the edge bins
     for obs, expected in cases.items():
         assert env.observation(np.array(obs, dtype=np.float32)).tolist() == expected
     flat = DiscretizeBox(gym.make("MountainCar-v0"), bins=(18, 14), multidiscrete=False)
@@ -315,15 +326,18 @@ def test_registered_mountain_car_takes_bins_and_can_be_remade_from_its_spec():
     assert np.array_equal(again.reset(seed=3)[0], env.reset(seed=3)[0])
 
 
-@pytest.mark.parametrize("make, error, match", [
-    (lambda: DiscretizeBox(gym.make("FrozenLake-v1")), UnsupportedSpaceError, "bins a Box"),
-    (lambda: DiscretizeBox(gym.make("CartPole-v1")), UnsupportedSpaceError, "finite bounds"),
-    (lambda: DiscretizeBox(gym.make("MountainCar-v0"), bins=0), ConfigError, "bins must be an integer >= 1"),
-    (lambda: DiscretizeBox(gym.make("MountainCar-v0"), bins=(3,)), ConfigError, "one count per observation"),
-    (lambda: DiscretizeBox(gym.make("MountainCar-v0"), bins=(3, 0)), ConfigError, r"bins\[1\] must be"),
-    (lambda: DiscretizeBox(gym.make("MountainCar-v0"), bins="10"), ConfigError, "bins must be an int"),
-    (lambda: DiscretizeBox(gym.make("MountainCar-v0"), multidiscrete=1), ConfigError, "True or False"),
-])
+@pytest.mark.parametrize(
+    "make, error, match",
+    [
+        (lambda: DiscretizeBox(gym.make("FrozenLake-v1")), UnsupportedSpaceError, "bins a Box"),
+        (lambda: DiscretizeBox(gym.make("CartPole-v1")), UnsupportedSpaceError, "finite bounds"),
+        (lambda: DiscretizeBox(gym.make("MountainCar-v0"), bins=0), ConfigError, "bins must be an integer >= 1"),
+        (lambda: DiscretizeBox(gym.make("MountainCar-v0"), bins=(3,)), ConfigError, "one count per observation"),
+        (lambda: DiscretizeBox(gym.make("MountainCar-v0"), bins=(3, 0)), ConfigError, r"bins\[1\] must be"),
+        (lambda: DiscretizeBox(gym.make("MountainCar-v0"), bins="10"), ConfigError, "bins must be an int"),
+        (lambda: DiscretizeBox(gym.make("MountainCar-v0"), multidiscrete=1), ConfigError, "True or False"),
+    ],
+)
 def test_discretize_box_arguments_are_checked(make, error, match):
     with pytest.raises(error, match=match):
         make()
@@ -338,10 +352,14 @@ AGENT_RUNS = [(env_id, {}) for env_id in GAME_IDS] + [
 
 
 @pytest.mark.parametrize("env_id, kwargs", AGENT_RUNS)
-@pytest.mark.parametrize("make_agent", [
-    lambda env: ps_graph.PSAgent.for_env(env, eta_glow_damping=0.1, seed=0),
-    lambda env: QLearningAgent.for_env(env, seed=0),
-], ids=["ps", "qlearning"])
+@pytest.mark.parametrize(
+    "make_agent",
+    [
+        lambda env: ps_graph.PSAgent.for_env(env, eta_glow_damping=0.1, seed=0),
+        lambda env: QLearningAgent.for_env(env, seed=0),
+    ],
+    ids=["ps", "qlearning"],
+)
 def test_ps_and_q_learning_train_through_the_one_loop(env_id, kwargs, make_agent):
     env = gym.make(env_id, **kwargs)
     result = ps_graph.train(make_agent(env), env, episodes=4, seed=0)

@@ -86,33 +86,45 @@ def test_expand_uses_common_random_numbers_and_separate_agent_seed():
 
 
 def test_run_spec_is_picklable_and_json_round_trips():
-    spec = RunSpec(AgentSpec("dqn", {"net_arch": (8, np.int64(4))}, name="d"), EnvSpec("CartPole-v1"),
-                   run=2, seed=np.int64(9), total_steps=100, max_steps=50)
+    spec = RunSpec(
+        AgentSpec("dqn", {"net_arch": (8, np.int64(4))}, name="d"),
+        EnvSpec("CartPole-v1"),
+        run=2,
+        seed=np.int64(9),
+        total_steps=100,
+        max_steps=50,
+    )
     assert spec.agent.hyperparameters == {"net_arch": [8, 4]}  # normalized to what JSON gives back
     assert pickle.loads(pickle.dumps(spec)) == spec
     assert RunSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
     assert type(spec.seed) is int
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(agents="pz"), r"unknown agent kind 'pz'; known kinds: 'ps', 'ps-fast', 'dqn', 'q'"),
-    (dict(episodes=None), "give exactly one budget"),
-    (dict(total_steps=100), "give exactly one budget"),
-    (dict(jobs=0), "jobs must be an integer >= 1"),
-    (dict(jobs=-2), "jobs must be an integer >= 1"),
-    (dict(jobs=1.5), "jobs must be an integer"),
-    (dict(backend="threads"), "backend must be one of 'loky', 'serial', 'dask'"),
-    (dict(backend="serial", scheduler="tcp://127.0.0.1:1"), "needs backend='dask'"),
-    (dict(scheduler=8786), "Dask scheduler address"),
-    (dict(agents=[AgentSpec("ps", {"eta_glow_dampin": 0.1})]), r"unknown PS hyperparameter\(s\) \['eta_glow_dampin'\]"),
-    (dict(agents=[AgentSpec("q", {"learning_rate": 2.0})]), "learning_rate must be a finite number"),
-    (dict(agents=[AgentSpec("dqn", {"buffer_sise": 10})]), r"unknown DQN hyperparameter\(s\) \['buffer_sise'\]"),
-    (dict(envs="FrozenLak-v1"), "cannot make environment 'FrozenLak-v1'.*Did you mean"),
-    (dict(envs=EnvSpec(ENV, {"slippery": True})), "unexpected keyword argument 'slippery'"),
-    (dict(envs="CartPole-v1"), "discretize"),
-    (dict(agents=["ps", AgentSpec("ps", {"eta_glow_damping": 0.5})]), "two agents share the name 'ps'"),
-    (dict(runs=0), "runs must be an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(agents="pz"), r"unknown agent kind 'pz'; known kinds: 'ps', 'ps-fast', 'dqn', 'q'"),
+        (dict(episodes=None), "give exactly one budget"),
+        (dict(total_steps=100), "give exactly one budget"),
+        (dict(jobs=0), "jobs must be an integer >= 1"),
+        (dict(jobs=-2), "jobs must be an integer >= 1"),
+        (dict(jobs=1.5), "jobs must be an integer"),
+        (dict(backend="threads"), "backend must be one of 'loky', 'serial', 'dask'"),
+        (dict(backend="serial", scheduler="tcp://127.0.0.1:1"), "needs backend='dask'"),
+        (dict(scheduler=8786), "Dask scheduler address"),
+        (
+            dict(agents=[AgentSpec("ps", {"eta_glow_dampin": 0.1})]),
+            r"unknown PS hyperparameter\(s\) \['eta_glow_dampin'\]",
+        ),
+        (dict(agents=[AgentSpec("q", {"learning_rate": 2.0})]), "learning_rate must be a finite number"),
+        (dict(agents=[AgentSpec("dqn", {"buffer_sise": 10})]), r"unknown DQN hyperparameter\(s\) \['buffer_sise'\]"),
+        (dict(envs="FrozenLak-v1"), "cannot make environment 'FrozenLak-v1'.*Did you mean"),
+        (dict(envs=EnvSpec(ENV, {"slippery": True})), "unexpected keyword argument 'slippery'"),
+        (dict(envs="CartPole-v1"), "discretize"),
+        (dict(agents=["ps", AgentSpec("ps", {"eta_glow_damping": 0.5})]), "two agents share the name 'ps'"),
+        (dict(runs=0), "runs must be an integer >= 1"),
+    ],
+)
 def test_bad_input_fails_before_anything_runs(tmp_path, kwargs, match):
     args = dict(agents=["ps"], envs=ENV, episodes=5, runs=2, jobs=1, progress=False) | kwargs
     with pytest.raises(Exception, match=match) as info:
@@ -177,15 +189,26 @@ def test_same_root_seed_same_results_whatever_the_workers(tmp_path):
     same_results(serial, loky)
     assert rows(tmp_path / "serial" / "episodes.csv") == rows(tmp_path / "loky" / "episodes.csv")
     other = compare(AGENT_KINDS, ENV, tmp_path / "other", seed=1, backend="serial", **SMALL)
-    assert any((a.returns != b.returns).any() or (a.lengths != b.lengths).any()
-               for k in serial for a, b in zip(serial[k], other[k]))
+    assert any(
+        (a.returns != b.returns).any() or (a.lengths != b.lengths).any()
+        for k in serial
+        for a, b in zip(serial[k], other[k])
+    )
 
 
 def test_total_steps_budget_reaches_dqn_total_timesteps(tmp_path):
     pytest.importorskip("torch")
     hp = {"learning_starts": 20, "buffer_size": 100, "net_arch": [8]}
-    results = compare([AgentSpec("dqn", hp), AgentSpec("dqn", {**hp, "total_timesteps": 7}, name="dqn7")],
-                      ENV, tmp_path, runs=1, total_steps=60, max_steps=10, jobs=1, progress=False)
+    results = compare(
+        [AgentSpec("dqn", hp), AgentSpec("dqn", {**hp, "total_timesteps": 7}, name="dqn7")],
+        ENV,
+        tmp_path,
+        runs=1,
+        total_steps=60,
+        max_steps=10,
+        jobs=1,
+        progress=False,
+    )
     assert [r.steps for r in results["dqn", ENV]] == [60] and results["dqn", ENV][0].lengths.max() <= 10
     configs = [json.loads(p.read_text())["agent_config"] for p in finished(tmp_path)]
     assert sorted(c["total_timesteps"] for c in configs) == [7, 60]  # set from the budget unless given
@@ -232,10 +255,16 @@ KILLED = dict(runs=3, episodes=4000)  # ~0.2 s per run, so the kill lands while 
 
 def test_resume_after_kill_redoes_only_unfinished_runs(tmp_path):
     out = tmp_path / "killed"
-    code = ("import sys; from ps_graph.experiments import compare; "
-            f"compare({KILLED_AGENTS!r}, {ENV!r}, sys.argv[1], backend='serial', progress=False, **{KILLED!r})")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(out)], start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    code = (
+        "import sys; from ps_graph.experiments import compare; "
+        f"compare({KILLED_AGENTS!r}, {ENV!r}, sys.argv[1], backend='serial', progress=False, **{KILLED!r})"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(out)],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 30
         while not finished(out) and proc.poll() is None and time.monotonic() < deadline:
@@ -246,8 +275,10 @@ def test_resume_after_kill_redoes_only_unfinished_runs(tmp_path):
         proc.wait()
     done = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in finished(out)}
     total = len(KILLED_AGENTS) * KILLED["runs"]
-    assert 1 <= len(done) < total, (f"the kill should land mid-comparison; {len(done)} of {total} runs had finished "
-                                    f"(exit {proc.returncode}, stderr: {proc.stderr.read().decode()[-500:]})")
+    assert 1 <= len(done) < total, (
+        f"the kill should land mid-comparison; {len(done)} of {total} runs had finished "
+        f"(exit {proc.returncode}, stderr: {proc.stderr.read().decode()[-500:]})"
+    )
     proc.stderr.close()
     assert not (out / "episodes.csv").exists()
 
@@ -302,8 +333,9 @@ def test_a_finished_run_of_another_spec_is_never_overwritten(tmp_path):
 def test_dask_cluster_on_loopback_gives_the_serial_results(tmp_path):
     distributed = pytest.importorskip("distributed")
     serial = compare(AGENT_KINDS, ENV, tmp_path / "serial", backend="serial", **SMALL)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
         on_cluster = compare(AGENT_KINDS, ENV, tmp_path / "dask", scheduler=cluster.scheduler_address, **SMALL)
         with distributed.Client(cluster, set_as_default=False) as client:
             resumed = compare(AGENT_KINDS + ["ps-fast"], ENV, tmp_path / "dask", scheduler=client, **SMALL)
@@ -311,8 +343,9 @@ def test_dask_cluster_on_loopback_gives_the_serial_results(tmp_path):
     assert cluster.status.name == "closed"
     same_results(serial, on_cluster)
     same_results(serial, {k: v for k, v in resumed.items() if k[0] != "ps-fast"})
-    assert rows(tmp_path / "serial" / "episodes.csv") == [r for r in rows(tmp_path / "dask" / "episodes.csv")
-                                                          if r["agent"] != "ps-fast"]
+    assert rows(tmp_path / "serial" / "episodes.csv") == [
+        r for r in rows(tmp_path / "dask" / "episodes.csv") if r["agent"] != "ps-fast"
+    ]
 
 
 # ---------------------------------------------------------------------- summaries
@@ -334,24 +367,27 @@ def test_summarize_by_hand():
 
 def test_summarize_success_windows_and_short_runs():
     runs = [run([0, 1, 0, 1, 1]), run([0, 0, 1, 1, 1]), run([0, 0, 0, 0, 0])]
-    row, = summarize({("a", "e"): runs}, last=100, threshold=0.5, window=2, metric="success")
+    (row,) = summarize({("a", "e"): runs}, last=100, threshold=0.5, window=2, metric="success")
     # last=100 > 5 episodes: whole curves, success means 3/5, 3/5, 0 -> 0.4 (also the AUC)
     assert row.final_mean == pytest.approx(0.4) and row.auc == pytest.approx(0.4) and row.window == 2
     # 2-episode means reach 0.5 at episode 2 ([0, 1]) and at episode 3 ([0, 1]); run 3 never: median of [2, 3, inf] = 3
     assert (row.episodes_to_threshold, row.reached) == (3.0, 2)
-    one, = summarize({("a", "e"): runs[:1]}, last=2)
+    (one,) = summarize({("a", "e"): runs[:1]}, last=2)
     assert one.final_ci == 0.0 and one.threshold is None and one.episodes_to_threshold is None
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(last=0), "last must be an integer >= 1"),
-    (dict(window=0), "window must be an integer >= 1"),
-    (dict(metric="reward"), "metric must be one of 'return', 'success'"),
-    (dict(threshold=float("nan")), "threshold must be a finite number"),
-    (dict(results=[run([1])]), "results must be a dict"),
-    (dict(results={"a": [run([1])]}), r"\(agent, env\) pairs"),
-    (dict(results={("a", "e"): []}), "non-empty list of TrainResults"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(last=0), "last must be an integer >= 1"),
+        (dict(window=0), "window must be an integer >= 1"),
+        (dict(metric="reward"), "metric must be one of 'return', 'success'"),
+        (dict(threshold=float("nan")), "threshold must be a finite number"),
+        (dict(results=[run([1])]), "results must be a dict"),
+        (dict(results={"a": [run([1])]}), r"\(agent, env\) pairs"),
+        (dict(results={("a", "e"): []}), "non-empty list of TrainResults"),
+    ],
+)
 def test_summarize_rejects_bad_input(kwargs, match):
     args = dict(results={("a", "e"): [run([1, 0])]}) | kwargs
     with pytest.raises(ConfigError, match=match):

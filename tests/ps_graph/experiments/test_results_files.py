@@ -52,17 +52,36 @@ def test_unfinished_and_damaged_runs_raise_package_errors(tmp_path):
 
 
 def test_examples_and_run_folders_share_one_episode_schema(tmp_path):
-    result = TrainResult(np.array([0.0, 1.0]), np.array([3, 2]), np.array([False, True]),
-                         info={"episode_wall_time": np.array([0.5, 0.75])})
+    result = TrainResult(
+        np.array([0.0, 1.0]),
+        np.array([3, 2]),
+        np.array([False, True]),
+        info={"episode_wall_time": np.array([0.5, 0.75])},
+    )
     path = write_episode_csv(tmp_path / "e.csv", {"ps": [(7, result)], "q": [(7, result), (8, result)]}, env="E")
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     assert tuple(rows[0]) == EPISODE_COLUMNS
     assert [(r["agent"], r["run"], r["seed"], r["episode"]) for r in rows] == [
-        ("ps", "0", "7", "0"), ("ps", "0", "7", "1"), ("q", "0", "7", "0"), ("q", "0", "7", "1"),
-        ("q", "1", "8", "0"), ("q", "1", "8", "1")]
-    assert rows[1] == {"agent": "ps", "env": "E", "run": "0", "seed": "7", "episode": "1", "return": "1.0",
-                       "length": "2", "terminated": "True", "env_steps": "5", "wall_time": "0.75"}
+        ("ps", "0", "7", "0"),
+        ("ps", "0", "7", "1"),
+        ("q", "0", "7", "0"),
+        ("q", "0", "7", "1"),
+        ("q", "1", "8", "0"),
+        ("q", "1", "8", "1"),
+    ]
+    assert rows[1] == {
+        "agent": "ps",
+        "env": "E",
+        "run": "0",
+        "seed": "7",
+        "episode": "1",
+        "return": "1.0",
+        "length": "2",
+        "terminated": "True",
+        "env_steps": "5",
+        "wall_time": "0.75",
+    }
     header = (RESULTS_V1 / "episodes.csv").read_text().splitlines()[0]
     assert episode_csv_text([]) == header + "\n"  # the schema of results folders written before
 

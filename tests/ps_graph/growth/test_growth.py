@@ -52,11 +52,17 @@ def test_two_features_hand_worked():
     agent, rule = grown([(0, 0), (0, 1)])
     assert rule.wildcards == [W(0, None)]
     assert edge_set(agent.ecm) == to_actions(P(0, 0), P(0, 1), W(0, None)) | {
-        (P(0, 0), W(0, None)), (P(0, 1), W(0, None))}
+        (P(0, 0), W(0, None)),
+        (P(0, 1), W(0, None)),
+    }
     agent.percept((1, 1))
     assert rule.wildcards == [W(0, None), W(None, 1)]
     assert edge_set(agent.ecm) == to_actions(P(0, 0), P(0, 1), P(1, 1), W(0, None), W(None, 1)) | {
-        (P(0, 0), W(0, None)), (P(0, 1), W(0, None)), (P(0, 1), W(None, 1)), (P(1, 1), W(None, 1))}
+        (P(0, 0), W(0, None)),
+        (P(0, 1), W(0, None)),
+        (P(0, 1), W(None, 1)),
+        (P(1, 1), W(None, 1)),
+    }
     assert layers(agent.ecm) == {P(0, 0): 0, P(0, 1): 0, P(1, 1): 0, W(0, None): 1, W(None, 1): 1, A0: 2, A1: 2}
     assert agent.ecm.graph.nodes[W(None, 1)]["label"] == "(#, 1)"
     assert set(agent.ecm.out_h(P(1, 1)).values()) == {1.0}  # every new edge starts at h0
@@ -71,10 +77,19 @@ def test_two_features_with_the_all_wildcard_clip():
     assert rule.wildcards == [W(0, None)]  # no pair differs everywhere yet
     agent.percept((1, 1))
     assert rule.wildcards == [W(0, None), W(None, 1), W(None, None)]
-    general = {(P(0, 0), W(None, None)), (P(0, 1), W(None, None)), (P(1, 1), W(None, None)),
-               (W(0, None), W(None, None)), (W(None, 1), W(None, None))}
-    assert edge_set(agent.ecm) == to_actions(P(0, 0), P(0, 1), P(1, 1), W(0, None), W(None, 1), W(None, None)) | {
-        (P(0, 0), W(0, None)), (P(0, 1), W(0, None)), (P(0, 1), W(None, 1)), (P(1, 1), W(None, 1))} | general
+    general = {
+        (P(0, 0), W(None, None)),
+        (P(0, 1), W(None, None)),
+        (P(1, 1), W(None, None)),
+        (W(0, None), W(None, None)),
+        (W(None, 1), W(None, None)),
+    }
+    assert (
+        edge_set(agent.ecm)
+        == to_actions(P(0, 0), P(0, 1), P(1, 1), W(0, None), W(None, 1), W(None, None))
+        | {(P(0, 0), W(0, None)), (P(0, 1), W(0, None)), (P(0, 1), W(None, 1)), (P(1, 1), W(None, 1))}
+        | general
+    )
     assert layers(agent.ecm)[W(None, None)] == 2 and layers(agent.ecm)[A0] == 3
     assert agent.ecm.graph.nodes[W(None, None)]["label"] == "(#, #)"
 
@@ -223,8 +238,12 @@ def test_custom_rules_get_called_as_documented():
     agent.observe(0.5, None, True, False)
     agent.act((1, 3), explore=False)  # a greedy look changes nothing and learns nothing
     agent.observe(1.0, None, True, False)
-    assert rule.calls == [("percept", P(1, 2), True), ("reward", 2.0, False),
-                          ("percept", P(1, 3), True), ("reward", 0.5, True)]  # after the episode's glow reset
+    assert rule.calls == [
+        ("percept", P(1, 2), True),
+        ("reward", 2.0, False),
+        ("percept", P(1, 3), True),
+        ("reward", 0.5, True),
+    ]  # after the episode's glow reset
     assert agent.ecm.clips("hidden") == [("hidden", ("first", 1))]
 
 
@@ -247,13 +266,16 @@ def test_bad_growth_arguments():
         Generalization(prune_after=-5)
 
 
-@pytest.mark.parametrize("first, bad, fragment", [
-    ((0, 1), 3, "non-empty tuples of categorical features"),
-    ((0, 1), (), "non-empty tuples"),
-    ((0, 1), (0, 1, 2), "got (0, 1, 2) with 3 features, but earlier percepts have 2"),
-    ((0, 1), (0, None), "None is the wildcard marker"),
-    (None, (1,) * (MAX_FEATURES + 1), f"at most {MAX_FEATURES} features"),
-])
+@pytest.mark.parametrize(
+    "first, bad, fragment",
+    [
+        ((0, 1), 3, "non-empty tuples of categorical features"),
+        ((0, 1), (), "non-empty tuples"),
+        ((0, 1), (0, 1, 2), "got (0, 1, 2) with 3 features, but earlier percepts have 2"),
+        ((0, 1), (0, None), "None is the wildcard marker"),
+        (None, (1,) * (MAX_FEATURES + 1), f"at most {MAX_FEATURES} features"),
+    ],
+)
 def test_refused_percepts_leave_the_agent_as_it_was(first, bad, fragment):
     agent, rule = grown([] if first is None else [first, tuple(1 - v for v in first)])
     before = agent.ecm.snapshot(), rule.to_json()
@@ -424,7 +446,7 @@ def test_remove_clip_in_a_long_row():
     ecm.connect("s", ["new"])  # the row is as long as before the removal: the index must not be stale
     assert [ecm.h("s", h) for h in hidden if h != "h3"] == [1.0 + i for i in range(20) if i != 3]
     assert ecm.h("s", "new") == 1.0 and ecm.h("s", "a") == 1.0
-    assert ecm.glow("s", "h15") == 1.0 and len(ecm.glowing_edges()) == 2
+    assert ecm.edge_glow("s", "h15") == 1.0 and len(ecm.glowing_edges()) == 2
     ecm.learn(1.0)
     assert ecm.h("s", "h15") == 17.0 and ecm.h("s", "h16") == 17.0 and ecm.h("s", "h14") == 15.0
 
@@ -473,7 +495,7 @@ def test_save_load_continues_identically(tmp_path):
     rule = Generalization(max_hidden=20, prune_below=1.2, prune_after=30, prune_every=25)
     agent = PSAgent(2, growth=rule, gamma_damping=0.01, eta_glow_damping=0.4, seed=5)
     play(agent, percept_stream(1, 120))
-    assert 0 < rule.num_hidden and rule.steps == 120
+    assert rule.num_hidden > 0 and rule.steps == 120
     twin = load(save(agent, tmp_path / "grown.json"))
     assert twin.growth is not rule and twin.growth.to_json() == rule.to_json()
     later = percept_stream(2, 200)  # new percepts, growth at the cap, and pruning passes
@@ -497,14 +519,17 @@ def test_saving_refuses_custom_rules_and_loads_old_files(tmp_path):
     assert load(path).growth is None
 
 
-@pytest.mark.parametrize("edit, fragment", [
-    (lambda g: g.update(rule="Mine"), "growth.rule must be one of 'Generalization'"),
-    (lambda g: g["state"]["percepts"].pop(), "does not list the ECM's percept and hidden clips"),
-    (lambda g: g["state"]["wildcards"][0].update(pattern=[7, None]), "is not a hidden clip of the ECM"),
-    (lambda g: g["state"]["wildcards"][0].update(born=99), "born must be an integer in 0..steps=0"),
-    (lambda g: g["params"].update(max_hidden=-2), "growth.params: max_hidden must be an integer >= 0"),
-    (lambda g: g["state"].update(steps="3"), "steps must be an integer >= 0"),
-])
+@pytest.mark.parametrize(
+    "edit, fragment",
+    [
+        (lambda g: g.update(rule="Mine"), "growth.rule must be one of 'Generalization'"),
+        (lambda g: g["state"]["percepts"].pop(), "does not list the ECM's percept and hidden clips"),
+        (lambda g: g["state"]["wildcards"][0].update(pattern=[7, None]), "is not a hidden clip of the ECM"),
+        (lambda g: g["state"]["wildcards"][0].update(born=99), "born must be an integer in 0..steps=0"),
+        (lambda g: g["params"].update(max_hidden=-2), "growth.params: max_hidden must be an integer >= 0"),
+        (lambda g: g["state"].update(steps="3"), "steps must be an integer >= 0"),
+    ],
+)
 def test_edited_growth_gives_clear_errors(tmp_path, edit, fragment):
     agent, _ = grown([(0, 0), (0, 1), (1, 1)])
     path = save(agent, tmp_path / "agent.json")
@@ -555,11 +580,20 @@ def test_never_ending_colour_game_reaches_two_thirds():
     Mean over trials 3000-5000 of 4 agents: 8000 Bernoulli(2/3) draws, standard error
     sqrt(2/9 / 8000) = 0.0053; the tolerance 0.02 is nearly 4 standard errors.
     """
-    grown_success = np.mean([colour_game(PSAgent(2, growth=Generalization(), gamma_damping=0.0,
-                                                 eta_glow_damping=1.0, seed=s), 5000, 100 + s)[3000:]
-                             for s in range(4)])
-    plain_success = np.mean([colour_game(TwoLayerPS(2, gamma_damping=0.0, eta_glow_damping=1.0, seed=s),
-                                         5000, 100 + s)[3000:] for s in range(4)])
+    grown_success = np.mean(
+        [
+            colour_game(
+                PSAgent(2, growth=Generalization(), gamma_damping=0.0, eta_glow_damping=1.0, seed=s), 5000, 100 + s
+            )[3000:]
+            for s in range(4)
+        ]
+    )
+    plain_success = np.mean(
+        [
+            colour_game(TwoLayerPS(2, gamma_damping=0.0, eta_glow_damping=1.0, seed=s), 5000, 100 + s)[3000:]
+            for s in range(4)
+        ]
+    )
     assert abs(grown_success - 2 / 3) < 0.02
     assert abs(plain_success - 1 / 2) < 0.02
     assert grown_success > plain_success + 0.1
@@ -569,8 +603,13 @@ def test_never_ending_colour_game_reaches_two_thirds():
 def unchanged(agent):
     """Everything an evaluation must leave alone."""
     rule = agent.growth
-    return (agent.ecm.snapshot(), None if rule is None else json.dumps(rule.to_json()),
-            agent.rng.bit_generator.state, agent.emotions, agent._pending)
+    return (
+        agent.ecm.snapshot(),
+        None if rule is None else json.dumps(rule.to_json()),
+        agent.rng.bit_generator.state,
+        agent.emotions,
+        agent._pending,
+    )
 
 
 def created(agent, key):
@@ -630,9 +669,13 @@ def test_would_be_wildcard_clips_count_too():
     agent.ecm.add_edge(W(None, None), A1, h=3.0)
     before = unchanged(agent)
     preview = rule.preview(agent, P(0, 1))
-    assert preview == {W(0, None): [A0, A1, W(None, None)], W(None, 1): [A0, A1, W(None, None)],
-                       P(0, 0): [W(0, None)], P(1, 1): [W(None, 1)],
-                       P(0, 1): [W(0, None), W(None, 1), W(None, None)]}
+    assert preview == {
+        W(0, None): [A0, A1, W(None, None)],
+        W(None, 1): [A0, A1, W(None, None)],
+        P(0, 0): [W(0, None)],
+        P(1, 1): [W(None, 1)],
+        P(0, 1): [W(0, None), W(None, 1), W(None, None)],
+    }
     probs = agent.action_probabilities((0, 1))
     assert probs == pytest.approx({0: 5 / 12, 1: 7 / 12}, abs=1e-12)
     assert agent.act((0, 1), explore=False) == 1
@@ -662,12 +705,15 @@ def test_an_existing_clip_that_would_gain_an_edge_is_read_as_it_would_be():
     assert added == {(s, t) for s, targets in preview.items() for t in targets} | to_actions(P(0, 0, 0, 0))
 
 
-@pytest.mark.parametrize("rule_kw, agent_kw", [
-    ({}, {}),
-    ({"all_wildcard": True}, {"gamma_damping": 0.05, "eta_glow_damping": 0.5}),
-    ({"max_hidden": 100}, {"policy": "softmax", "beta_softmax": 0.7}),
-    ({"prune_below": 1.3, "prune_after": 5, "prune_every": 10}, {"gamma_damping": 0.1}),
-])
+@pytest.mark.parametrize(
+    "rule_kw, agent_kw",
+    [
+        ({}, {}),
+        ({"all_wildcard": True}, {"gamma_damping": 0.05, "eta_glow_damping": 0.5}),
+        ({"max_hidden": 100}, {"policy": "softmax", "beta_softmax": 0.7}),
+        ({"prune_below": 1.3, "prune_after": 5, "prune_every": 10}, {"gamma_damping": 0.1}),
+    ],
+)
 def test_preview_is_exactly_what_creation_would_do(rule_kw, agent_kw, caplog):
     """After random learning, for many unseen percepts: the previewed edges are the edges creating the
     percept adds, in the same hopping order, and the previewed probabilities are the ones it then has.
@@ -695,7 +741,7 @@ def test_preview_is_exactly_what_creation_would_do(rule_kw, agent_kw, caplog):
             exact, added, twin = created(agent, key)
             assert added == {(s, t) for s, ts in preview.items() for t in ts} | {(P(*key), a) for a in exact}
             for source, targets in preview.items():  # new edges come last in each row, in this order
-                assert list(twin.out_h(source))[-len(targets):] == targets
+                assert list(twin.out_h(source))[-len(targets) :] == targets
             assert list(probs.values()) == pytest.approx([exact[("action", a)] for a in agent.actions], abs=1e-12)
             assert agent.greedy_action(key) == max(agent.actions, key=lambda a: exact[("action", a)])
         assert unchanged(agent) == before
@@ -712,7 +758,8 @@ def test_seen_percepts_and_plain_agents_keep_their_greedy_action():
     plain = PSAgent(3, seed=0)
     assert plain.action_probabilities((4, 2)) == pytest.approx({0: 1 / 3, 1: 1 / 3, 2: 1 / 3})
     assert plain.act((4, 2), explore=False) == 0 and len(plain.ecm) == 3
-    plain.ecm.add_percept(P(4, 2)); plain.ecm.connect(P(4, 2), [("action", a) for a in range(3)])  # noqa: E702
+    plain.ecm.add_percept(P(4, 2))
+    plain.ecm.connect(P(4, 2), [("action", a) for a in range(3)])
     plain.ecm.add_edge(P(4, 2), ("action", 2), h=2.0)
     assert plain.action_probabilities((4, 2)) == pytest.approx({0: 1 / 4, 1: 1 / 4, 2: 1 / 2})
     assert plain.greedy_action((4, 2)) == 2
@@ -758,7 +805,7 @@ def test_never_ending_colour_game_greedy_evaluation_through_the_wildcard():
     import gymnasium as gym
 
     import ps_graph
-    import ps_graph.envs  # noqa: F401  (registers the games)
+    import ps_graph.envs
 
     results = {}
     for name, growth in [("grown", Generalization()), ("plain", None)]:

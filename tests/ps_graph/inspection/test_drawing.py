@@ -7,22 +7,27 @@ import sys
 import gymnasium as gym
 import numpy as np
 import pytest
-from ps_graph.errors import UnsupportedSourceError
 from matplotlib.figure import Figure
 
 from ps_graph import ConfigError, PSAgent, TwoLayerPS
+from ps_graph.errors import UnsupportedSourceError
 from ps_graph.inspection.drawing import _ARROW_MAX, draw_ecm, plot_policy_map
 from ps_graph.inspection.plots import plot_learning_curves, resample_on_steps
 from ps_graph.training import TrainResult
-
 from tests.factories import make_ecm
 
 
 def small_ecm():
     """3 percepts, 2 hidden clips in a cycle, 3 actions; 12 edges."""
     targets = {"s0": "x L", "s1": "x y R", "s2": "U R", "x": "y L R", "y": "x U"}
-    return make_ecm(["s0", "s1", "s2"], ["L", "R", "U"], {s: dict.fromkeys(t.split()) for s, t in targets.items()},
-                    hidden={"x": 1, "y": 2}, labels={"x": "wall", "y": "corner"}, eta_glow_damping=0.5)
+    return make_ecm(
+        ["s0", "s1", "s2"],
+        ["L", "R", "U"],
+        {s: dict.fromkeys(t.split()) for s, t in targets.items()},
+        hidden={"x": 1, "y": 2},
+        labels={"x": "wall", "y": "corner"},
+        eta_glow_damping=0.5,
+    )
 
 
 def clip_sizes(ax):
@@ -217,7 +222,9 @@ def test_policy_map_errors():
 # ---------------------------------------------------------------------- learning curves over steps
 def result(returns, lengths):
     return TrainResult(
-        returns=np.array(returns, dtype=float), lengths=np.array(lengths), terminated=np.ones(len(lengths), bool),
+        returns=np.array(returns, dtype=float),
+        lengths=np.array(lengths),
+        terminated=np.ones(len(lengths), bool),
         wall_time=0.0,
     )
 

@@ -5,19 +5,19 @@ import math
 import gymnasium as gym
 import numpy as np
 import pytest
-from ps_graph.errors import UnsupportedSourceError
 from gymnasium import spaces
 
 from ps_graph import ConfigError, PSAgent, TwoLayerPS, WalkError, train
+from ps_graph.errors import UnsupportedSourceError
 from ps_graph.inspection.explain import Explanation, PerceptPolicy, explain, policy_records, policy_summary
-
 from tests.factories import make_ecm
 
 
 def two_layer():
     """s -> a0 (h=1), s -> a1 (h=3): P = 1/4, 3/4."""
-    return make_ecm(["s"], ["a0", "a1"], {"s": {"a0": 1.0, "a1": 3.0}},
-                    labels={"s": "start", "a0": "left", "a1": "right"})
+    return make_ecm(
+        ["s"], ["a0", "a1"], {"s": {"a0": 1.0, "a1": 3.0}}, labels={"s": "start", "a0": "left", "a1": "right"}
+    )
 
 
 def one_hidden():
@@ -217,8 +217,13 @@ def test_policy_summary_rows_and_records():
     assert rows[1].entropy == pytest.approx(math.log(2))
     records = policy_records(rows)
     assert records[0] == {
-        "percept": '"s"', "label": "start", "visits": 0, "entropy": pytest.approx(rows[0].entropy),
-        "most_likely": "right", "p[left]": 0.25, "p[right]": 0.75,
+        "percept": '"s"',
+        "label": "start",
+        "visits": 0,
+        "entropy": pytest.approx(rows[0].entropy),
+        "most_likely": "right",
+        "p[left]": 0.25,
+        "p[right]": 0.75,
     }
     assert records[1]["most_likely"] == "left"
     assert rows[1].to_dict() == records[1]

@@ -11,7 +11,6 @@ import pytest
 from ps_graph import ECM, ConfigError, PSAgent, TwoLayerPS, train
 from ps_graph.inspection.export import to_export_graph, write_gexf, write_graphml, write_node_link_json
 from ps_graph.keys import key_from_id, key_id
-
 from tests.factories import make_ecm
 
 PERCEPTS = [("percept", (1, -2)), "s", -3]
@@ -23,8 +22,17 @@ def odd_ecm(policy="standard"):
     """Keys made of tuples, strings and negative ints; a hidden layer; learned, damped
     values with some damping still pending and glow on the last walk."""
     edges = {p: dict.fromkeys([HIDDEN, *ACTIONS]) for p in PERCEPTS} | {HIDDEN: dict.fromkeys(ACTIONS)}
-    ecm = make_ecm(PERCEPTS, ACTIONS, edges, hidden=[HIDDEN], labels={HIDDEN: "hidden clip"},
-                   gamma_damping=0.1, eta_glow_damping=0.5, policy=policy, beta_softmax=2.0)
+    ecm = make_ecm(
+        PERCEPTS,
+        ACTIONS,
+        edges,
+        hidden=[HIDDEN],
+        labels={HIDDEN: "hidden clip"},
+        gamma_damping=0.1,
+        eta_glow_damping=0.5,
+        policy=policy,
+        beta_softmax=2.0,
+    )
     rng = np.random.default_rng(3)
     for t in range(60):
         ecm.decay_glow()
@@ -64,11 +72,15 @@ def assert_matches_ecm(graph, ecm):
         clip = key_from_id(node)
         expected = ecm.graph.nodes[clip]
         assert (data["kind"], data["layer"], data["label"], data["visits"]) == (
-            expected["kind"], expected["layer"], expected["label"], ecm.visits(clip))
+            expected["kind"],
+            expected["layer"],
+            expected["label"],
+            ecm.visits(clip),
+        )
     for u, v, data in graph.edges(data=True):
         s, t = key_from_id(u), key_from_id(v)
         assert data["h"] == ecm.h(s, t)
-        assert data["glow"] == ecm.glow(s, t)
+        assert data["glow"] == ecm.edge_glow(s, t)
         assert data["probability"] == pytest.approx(ecm.probabilities(s)[t], rel=1e-15)
 
 

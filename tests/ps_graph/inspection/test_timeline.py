@@ -12,7 +12,6 @@ from gymnasium import spaces
 
 import ps_graph
 from ps_graph.errors import ConfigError, PSGraphError
-from ps_graph.keys import key_id
 from ps_graph.inspection.timeline import (
     TIMELINE_FIELDS,
     Timeline,
@@ -20,7 +19,7 @@ from ps_graph.inspection.timeline import (
     write_dynamic_gexf,
     write_timeline_csv,
 )
-
+from ps_graph.keys import key_id
 from tests.envs import RandomMDP
 from tests.factories import make_ecm
 
@@ -86,8 +85,9 @@ def test_edges_created_later_are_masked_not_nan():
     # percept 1 is first shown in episode 3, so its edges exist from the snapshot after episode 3
     timeline, _ = bandit_run(episodes=6, script=(0, 0, 1, 1, 0, 1))
     assert timeline.edges == [(p(0), a(0)), (p(0), a(1)), (p(1), a(0)), (p(1), a(1))]
-    expected = np.array([[0, 0, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 1, 1],
-                         [1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 1]], dtype=bool)
+    expected = np.array(
+        [[0, 0, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 1]], dtype=bool
+    )
     np.testing.assert_array_equal(timeline.present, expected)
     np.testing.assert_array_equal(timeline.h.mask, ~expected)
     np.testing.assert_array_equal(timeline.probability.mask, ~expected)
@@ -97,12 +97,15 @@ def test_edges_created_later_are_masked_not_nan():
     assert len(timeline.rows()) == expected.sum()
 
 
-@pytest.mark.parametrize("every, start, expected, edges", [
-    (3, True, [0, 3, 6, 9], 2),
-    (3, False, [1, 3, 6, 9], 2),  # no snapshot before training: the first call records one
-    (1, True, list(range(11)), 2),
-    (20, True, [0], 0),  # only the start, when the agent had seen no percept
-])
+@pytest.mark.parametrize(
+    "every, start, expected, edges",
+    [
+        (3, True, [0, 3, 6, 9], 2),
+        (3, False, [1, 3, 6, 9], 2),  # no snapshot before training: the first call records one
+        (1, True, list(range(11)), 2),
+        (20, True, [0], 0),  # only the start, when the agent had seen no percept
+    ],
+)
 def test_every_k_episodes(every, start, expected, edges):
     timeline, _ = bandit_run(episodes=10, every=every, start=start)
     assert timeline.episodes.tolist() == expected
@@ -110,13 +113,23 @@ def test_every_k_episodes(every, start, expected, edges):
 
 
 def test_ecm_with_hidden_clips_and_no_mutation():
-    ecm = make_ecm(["s"], ["L", "R"], {"s": {"x": 3.0, "L": 1.0}, "x": {"L": 1.0, "R": 1.0}},
-                   hidden=["x"], labels={"x": "hidden x"}, gamma_damping=0.1)
+    ecm = make_ecm(
+        ["s"],
+        ["L", "R"],
+        {"s": {"x": 3.0, "L": 1.0}, "x": {"L": 1.0, "R": 1.0}},
+        hidden=["x"],
+        labels={"x": "hidden x"},
+        gamma_damping=0.1,
+    )
     timeline = Timeline()
     timeline.snapshot(ecm, episode=5)
     # P(s -> x) = 3 / (3 + 1), P(s -> L) = 1 / 4, P(x -> .) = 1 / 2
     assert dict(zip(timeline.edges, timeline.probability[0].tolist())) == {
-        ("s", "x"): 0.75, ("s", "L"): 0.25, ("x", "L"): 0.5, ("x", "R"): 0.5}
+        ("s", "x"): 0.75,
+        ("s", "L"): 0.25,
+        ("x", "L"): 0.5,
+        ("x", "R"): 0.5,
+    }
     assert timeline.edge_label(("s", "x")) == "s -> hidden x"
     assert timeline.kind("x") == "hidden" and timeline.label("L") == "L"
     assert ecm.h("s", "x") == 3.0 and ecm.num_edges == 4 and len(ecm) == 4
@@ -201,8 +214,11 @@ def test_plot_draws_top_edges_in_two_panels():
     assert len(plot_timeline(timeline, top=50).axes[0].get_lines()) == 4  # only 4 edges exist
     # an edge born in episode 3 is masked before it, not drawn as 0 or NaN
     j = timeline.edges.index((p(1), a(0)))
-    line = next(ln for ln in plot_timeline(timeline, top=4).axes[0].get_lines()
-                if ln.get_label() == timeline.edge_label(timeline.edges[j]))
+    line = next(
+        ln
+        for ln in plot_timeline(timeline, top=4).axes[0].get_lines()
+        if ln.get_label() == timeline.edge_label(timeline.edges[j])
+    )
     y = line.get_ydata()
     assert np.ma.getmaskarray(y).tolist() == [True, True, True, False, False, False, False]
 

@@ -17,8 +17,8 @@ import pytest
 
 from ps_graph import ECM, PSAgent, TwoLayerPS, train
 from ps_graph.errors import ConfigError, UnsupportedSourceError
-from ps_graph.keys import key_id
 from ps_graph.inspection.viz import show, to_html, write_html
+from ps_graph.keys import key_id
 from tests import browser
 from tests.factories import make_ecm
 
@@ -53,10 +53,12 @@ def small_ecm(labels=None) -> ECM:
 
 def page_data(page: str) -> tuple[list, list, dict]:
     """The nodes, edges and vis options that the page embeds as JSON blocks."""
+
     def block(name):
         match = re.search(rf'<script type="application/json" id="psgraph-{name}">(.*?)</script>', page, re.S)
         assert match, f"no {name} block in the page"
         return json.loads(match.group(1))
+
     return block("nodes"), block("edges"), block("options")
 
 
@@ -83,8 +85,10 @@ def script_elements(page: str) -> list[str | None]:
 def snapshot(ecm: ECM):
     """Every node and edge attribute of the ECM's graph, plus its hopping probabilities."""
     graph = ecm.graph
-    return (copy.deepcopy(nx.node_link_data(graph, edges="edges")),
-            {c: ecm.probabilities(c) for c in graph.nodes if ecm.kind(c) != "action"})
+    return (
+        copy.deepcopy(nx.node_link_data(graph, edges="edges")),
+        {c: ecm.probabilities(c) for c in graph.nodes if ecm.kind(c) != "action"},
+    )
 
 
 def trained_agent(episodes: int = 200) -> PSAgent:
@@ -116,7 +120,11 @@ def test_nodes_edges_layout_and_values():
     # layers left to right: percepts x=0, hidden x=320, actions x=640; within a layer 90 px
     # apart (2 x the largest radius 30 + 30), centred on y=0
     assert {n["id"]: (n["x"], n["y"]) for n in nodes} == {
-        key_id(P1): (0, -45), key_id(P2): (0, 45), key_id(HID): (320, 0), key_id(A): (640, -45), key_id(B): (640, 45)
+        key_id(P1): (0, -45),
+        key_id(P2): (0, 45),
+        key_id(HID): (320, 0),
+        key_id(A): (640, -45),
+        key_id(B): (640, 45),
     }
     # size 8 + 22 sqrt(visits / max visits): p1 4/4 -> 30, p2 1/4 -> 19, unvisited -> 8
     assert [by_id[key_id(c)]["size"] for c in (P1, P2, HID)] == [30.0, 19.0, 8.0]
@@ -176,10 +184,12 @@ def test_agents_take_observations_and_the_fast_agent_draws_the_same():
 
 def test_physics_default_follows_size():
     ecm = small_ecm()  # 5 clips
+
     def physics(**options):
         nodes, _, vis_options = page_data(to_html(ecm, **options))
         assert all(n["fixed"] == {"x": vis_options["physics"]["enabled"], "y": False} for n in nodes)
         return vis_options["physics"]["enabled"]
+
     assert physics() is True  # 5 <= 300
     assert physics(max_physics_clips=5) is True
     assert physics(max_physics_clips=4) is False
@@ -311,7 +321,9 @@ def test_page_in_headless_chromium(case, tmp_path):
             chrome.hover(x, y)
             tooltip = chrome.wait_for(
                 "(function () { var t = document.querySelector('.vis-tooltip');"
-                " return t && t.style.visibility === 'visible' && t.textContent; })()", timeout=10)
+                " return t && t.style.visibility === 'visible' && t.textContent; })()",
+                timeout=10,
+            )
             assert HOSTILE[HID] in tooltip  # shown as text
             assert chrome.evaluate("document.querySelectorAll('img').length") == 0  # no label became markup
         assert chrome.evaluate("typeof window.__pwned") == "undefined"
@@ -334,10 +346,9 @@ def test_browser_cleans_up_after_a_failure(tmp_path):
     page = tmp_path / "never_ready.html"
     page.write_text("<!DOCTYPE html><title>x</title><p>nothing draws here</p>", encoding="utf-8")
     chrome = browser.Browser(timeout=5)
-    with pytest.raises(browser.BrowserError, match="timed out waiting"):
-        with chrome:
-            chrome.navigate(page.as_uri())
-            chrome.wait_for("document.body.dataset.psgraphDrawn", timeout=0.5)
+    with pytest.raises(browser.BrowserError, match="timed out waiting"), chrome:
+        chrome.navigate(page.as_uri())
+        chrome.wait_for("document.body.dataset.psgraphDrawn", timeout=0.5)
     with pytest.raises(ChildProcessError):  # Chromium was killed and reaped
         os.waitpid(chrome._pid, os.WNOHANG)
     assert not os.path.exists(chrome._profile)

@@ -14,10 +14,10 @@ import pytest
 import ps_graph
 from ps_graph.errors import ConfigError
 from ps_graph.experiments import AgentSpec, EnvSpec, SummaryRow, compare, expand, run_spec, summarize
+from ps_graph.inspection.viz import to_html
 from ps_graph.report import Optimum, exact_optimum, format_summary, report_comparison, rerun, write_report
 from ps_graph.report.comparison import draws_ecm
 from ps_graph.training import TrainResult
-from ps_graph.inspection.viz import to_html
 from tests import browser
 
 LAKE = EnvSpec("FrozenLake-v1", {"is_slippery": False})
@@ -29,9 +29,20 @@ BUDGET = {"episodes": 25, "max_steps": 30}
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     results = compare(AGENTS, LAKE, out, runs=2, seed=4, jobs=1, progress=False, **BUDGET)
-    page = report_comparison(results, AGENTS, LAKE, out, seed=4, **BUDGET, last=10, threshold=0.5, window=5,
-                             title="tiny <comparison>", settings={"command": "ps-graph compare --x <y>"},
-                             notes=["a & b"])
+    page = report_comparison(
+        results,
+        AGENTS,
+        LAKE,
+        out,
+        seed=4,
+        **BUDGET,
+        last=10,
+        threshold=0.5,
+        window=5,
+        title="tiny <comparison>",
+        settings={"command": "ps-graph compare --x <y>"},
+        notes=["a & b"],
+    )
     return out, results, page, page.read_text(encoding="utf-8")
 
 
@@ -67,8 +78,12 @@ URL_ATTRS = {"src", "href", "srcset", "action", "formaction", "poster", "data", 
 def external_references(text):
     """Attributes and CSS that would load something from outside the page."""
     page = parse(text)
-    found = [(tag, name, value) for tag, attrs in page.tags for name, value in attrs.items()
-             if name in URL_ATTRS and not (value or "").startswith(("data:", "#"))]
+    found = [
+        (tag, name, value)
+        for tag, attrs in page.tags
+        for name, value in attrs.items()
+        if name in URL_ATTRS and not (value or "").startswith(("data:", "#"))
+    ]
     found += [("link", "rel", attrs.get("rel")) for tag, attrs in page.tags if tag == "link"]
     found += [("style", "url", css[:80]) for css in page.styles if re.search(r"url\(\s*(?!['\"]?data:)|@import", css)]
     return found
@@ -78,8 +93,14 @@ def test_the_folder_holds_the_page_csv_png_and_the_agent(report):
     out, results, page, _ = report
     assert page == out / "report.html"
     names = {p.name for p in out.iterdir()}
-    assert {"report.html", "summary.csv", "curves-FrozenLake-v1-is_slippery=false.png", "ps_agent.json",
-            "episodes.csv", "runs"} <= names
+    assert {
+        "report.html",
+        "summary.csv",
+        "curves-FrozenLake-v1-is_slippery=false.png",
+        "ps_agent.json",
+        "episodes.csv",
+        "runs",
+    } <= names
     rows = summarize(results, last=10, threshold=0.5, window=5)
     lines = (out / "summary.csv").read_text().splitlines()
     assert len(lines) == 1 + len(rows) and lines[1].startswith(f"ps,{LAKE.name},2,return,10,{rows[0].final_mean!r},")
@@ -109,7 +130,7 @@ def test_the_page_embeds_the_saved_png_files(report):
 def test_the_page_shows_the_summary_table(report):
     _, results, _, text = report
     for row in summarize(results, last=10, threshold=0.5, window=5):
-        cells = f"<td>{row.agent}</td><td>{html.escape(row.env)}</td><td class=\"num\">2</td>"
+        cells = f'<td>{row.agent}</td><td>{html.escape(row.env)}</td><td class="num">2</td>'
         assert cells in text
         assert f"{row.final_mean:.3f} ± {row.final_ci:.3f}" in text and f"{row.auc:.3f} ± {row.auc_ci:.3f}" in text
         # final / exact optimum: the optimum is 1 (below), so the ratio is the final mean in percent
@@ -143,7 +164,7 @@ def test_the_iframe_holds_the_ecm_page_of_run_0_of_the_ps_agent(report):
 def test_text_is_escaped(report):
     _, _, _, text = report
     assert "<title>tiny &lt;comparison&gt;</title>" in text and "<comparison>" not in text
-    assert "ps-graph compare --x &lt;y&gt;" in text and "<p class=\"note\">a &amp; b</p>" in text
+    assert "ps-graph compare --x &lt;y&gt;" in text and '<p class="note">a &amp; b</p>' in text
 
 
 def test_hostile_names_are_shown_as_text(tmp_path):
@@ -208,18 +229,21 @@ def test_exact_optimum_hand_computed_cases():
     assert exact_optimum("CartPole-v1") is None and exact_optimum("ps_graph/InvasionGame-v0") is None
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda out: write_report({}, out), "non-empty dict"),
-    (lambda out: write_report({("a", "e"): []}, out), "non-empty list of TrainResults"),
-    (lambda out: write_report(RESULTS, out, optimum={"e": 1.0}), "Optimum values"),
-    (lambda out: write_report(RESULTS, out, title=3), "title must be a string"),
-    (lambda out: write_report(RESULTS, out, last=0), "last must be"),
-    (lambda out: write_report(RESULTS, out / "file.txt"), "is not a folder"),
-    (lambda out: exact_optimum(3), "environment id or an EnvSpec"),
-    (lambda out: exact_optimum("FrozenLake-v1", max_steps=0), "max_steps must be"),
-    (lambda out: rerun("ps"), "must be a RunSpec"),
-    (lambda out: report_comparison(RESULTS, "ps", "FrozenLake-v1", out, episodes=5), "no runs of agent 'ps'"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda out: write_report({}, out), "non-empty dict"),
+        (lambda out: write_report({("a", "e"): []}, out), "non-empty list of TrainResults"),
+        (lambda out: write_report(RESULTS, out, optimum={"e": 1.0}), "Optimum values"),
+        (lambda out: write_report(RESULTS, out, title=3), "title must be a string"),
+        (lambda out: write_report(RESULTS, out, last=0), "last must be"),
+        (lambda out: write_report(RESULTS, out / "file.txt"), "is not a folder"),
+        (lambda out: exact_optimum(3), "environment id or an EnvSpec"),
+        (lambda out: exact_optimum("FrozenLake-v1", max_steps=0), "max_steps must be"),
+        (lambda out: rerun("ps"), "must be a RunSpec"),
+        (lambda out: report_comparison(RESULTS, "ps", "FrozenLake-v1", out, episodes=5), "no runs of agent 'ps'"),
+    ],
+)
 def test_bad_input_gets_a_clear_error_and_writes_nothing(tmp_path, call, message):
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(ConfigError, match=message):
@@ -239,8 +263,10 @@ def test_rerun_gives_the_agent_behind_the_recorded_curve():
 
 def test_format_summary_aligns_columns():
     # hand-made rows: the threshold column shows the median episode, or "not reached", with runs reached
-    rows = [SummaryRow("ps", "E", 3, "return", 10, 0.75, 0.1, 0.5, 0.05, 0.9, 5, 12.5, 2),
-            SummaryRow("q-learning", "E", 3, "return", 10, 1.0, 0.0, 0.25, 0.0, 0.9, 5, None, 1)]
+    rows = [
+        SummaryRow("ps", "E", 3, "return", 10, 0.75, 0.1, 0.5, 0.05, 0.9, 5, 12.5, 2),
+        SummaryRow("q-learning", "E", 3, "return", 10, 1.0, 0.0, 0.25, 0.0, 0.9, 5, None, 1),
+    ]
     assert format_summary(rows).splitlines() == [
         "agent       environment  runs  final return (last 10)  AUC (return)   episodes to 0.9 (window 5)",
         "ps          E               3  0.750 ± 0.100           0.500 ± 0.050  12.5 (2/3 runs)",
@@ -268,8 +294,11 @@ def _iframe_session(chrome, timeout=20.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with chrome._cond:
-            found = [e["params"]["sessionId"] for e in chrome.events if e.get("method") == "Target.attachedToTarget"
-                     and e["params"]["targetInfo"]["type"] == "iframe"]
+            found = [
+                e["params"]["sessionId"]
+                for e in chrome.events
+                if e.get("method") == "Target.attachedToTarget" and e["params"]["targetInfo"]["type"] == "iframe"
+            ]
         if found:
             return found[0]
         time.sleep(0.05)

@@ -1,0 +1,96 @@
+"""An ECM's random walks: sampled (one walk) and exact (its action probabilities).
+
+The functions behind :meth:`ECM.walk <ps_graph.ecm.ECM.walk>` and
+:meth:`ECM.action_probabilities <ps_graph.ecm.ECM.action_probabilities>`. For the exact
+probabilities the action clips absorb, every other clip reachable from the start is
+transient, and ``(I - Q) B = R`` gives the probability of ending at each action, without
+sampling.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+
+import numpy as np
+
+from . import rules
+from .errors import WalkError
+
+
+def walk(ecm, start: Hashable, rng: np.random.Generator) -> list[Hashable]:
+    """A random walk from ``start`` to an action clip in ``ecm`` (see ``ECM.walk``)."""
+    rows, actions = ecm._rows, ecm._actions
+    row = rows.get(start)
+    if row is None:
+        if start in actions:
+            raise WalkError(f"walks start at a percept or hidden clip; {start!r} is an action clip.")
+        raise ecm._unknown(start)
+    policy, beta, current = ecm.policy, ecm.beta_softmax, ecm._store.current
+    path = [start]
+    for _ in range(ecm.max_hops):
+        h = current(row)
+        if not row.targets:
+            raise WalkError(
+                f"clip {path[-1]!r} has no out-edges, so the walk from {start!r} cannot reach an action. "
+                "Connect it to actions or hidden clips (ECM.connect)."
+            )
+        j = rules.sample_index(rules.hopping_weights(h, policy, beta), rng.random())
+        clip = row.targets[j]
+        path.append(clip)
+        if clip in actions:
+            return path
+        row = rows[clip]
+    raise WalkError(
+        f"the walk from {start!r} did not reach an action clip within max_hops={ecm.max_hops} hops; "
+        "the ECM may have cycles among hidden clips with little weight towards actions. "
+        "Raise max_hops or check the hidden-clip wiring."
+    )
+
+
+def action_probabilities(ecm, start: Hashable) -> dict[Hashable, float]:
+    """Exact probability of ending at each action clip when ``ecm`` walks from ``start``."""
+    if start not in ecm._node:
+        raise ecm._unknown(start)
+    if start in ecm._actions:
+        return {start: 1.0}
+    transient: list[Hashable] = [start]
+    index = {start: 0}
+    actions: dict[Hashable, int] = {}
+    rows: list[dict[Hashable, float]] = []
+    i = 0
+    while i < len(transient):
+        clip = transient[i]
+        probs = ecm.probabilities(clip)
+        if not probs:
+            raise WalkError(
+                f"clip {clip!r} (reachable from {start!r}) has no out-edges, so no action is reached from it."
+            )
+        rows.append(probs)
+        for target in probs:
+            if target in ecm._actions:
+                actions.setdefault(target, len(actions))
+            elif target not in index:
+                index[target] = len(transient)
+                transient.append(target)
+        i += 1
+    if len(transient) == 1:
+        return dict(rows[0])
+    q = np.zeros((len(transient), len(transient)))
+    r = np.zeros((len(transient), len(actions)))
+    for i, probs in enumerate(rows):
+        for target, p in probs.items():
+            if target in actions:
+                r[i, actions[target]] += p
+            else:
+                q[i, index[target]] += p
+    try:
+        b = np.linalg.solve(np.eye(len(transient)) - q, r)
+    except np.linalg.LinAlgError:
+        b = None
+    if b is None or not np.all(np.isfinite(b)) or not math.isclose(float(b[0].sum()), 1.0, abs_tol=1e-9):
+        raise WalkError(
+            f"walks from {start!r} can cycle among hidden clips forever without reaching an action; "
+            "every hidden clip needs a path to some action."
+        )
+    return {a: float(b[0, k]) for a, k in actions.items()}
