@@ -6,6 +6,7 @@ Every error says what was expected, what came, and how to fix it.
 from __future__ import annotations
 
 __all__ = [
+    "CommandError",
     "ConfigError",
     "DamagedRunError",
     "EnvError",
@@ -75,3 +76,7 @@ class IncompleteRunError(PSGraphError):
 class DamagedRunError(IncompleteRunError):
     """A run folder whose files are there but unreadable: a malformed ``config.json`` or
     ``episodes.csv``, or a checksum that does not match. Redone by the next ``compare``, with a warning."""
+
+
+class CommandError(PSGraphError):
+    """A user error the ps-graph command reports in one line (exit status 2)."""

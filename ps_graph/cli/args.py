@@ -22,7 +22,7 @@ import math
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from ..errors import PSGraphError
+from ..errors import CommandError
 
 __all__ = [
     "PERCEPT_HELP",
@@ -52,10 +52,6 @@ PERCEPT_HELP = (
     "[2,[1,0]] for a Tuple; lists are read as tuples"
 )
 VALUE_HELP = "VALUE is read as JSON (0.1, true, [64, 64], {...}), anything else as a string"
-
-
-class CommandError(PSGraphError):
-    """A user error the command reports in one line (exit status 2)."""
 
 
 # ---------------------------------------------------------------------- option types
