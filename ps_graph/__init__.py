@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers and IDEs
     from .inspection.explain import Explanation, PerceptPolicy, explain, policy_records, policy_summary
     from .inspection.export import to_export_graph, write_gexf, write_graphml, write_node_link_json
     from .inspection.timeline import Timeline, plot_timeline, write_dynamic_gexf, write_timeline_csv
+    from .multi import MultiResult, train_multi
     from .registry import register_agent
     from .saving import load, save
 
@@ -66,6 +67,7 @@ _LAZY = {
         ("Timeline", "plot_timeline", "write_dynamic_gexf", "write_timeline_csv"), "ps_graph.inspection.timeline"
     ),
     "register_agent": "ps_graph.registry",
+    **dict.fromkeys(("MultiResult", "train_multi"), "ps_graph.multi"),
     **dict.fromkeys(("load", "save"), "ps_graph.saving"),
 }
 
@@ -111,6 +113,8 @@ __all__ = [
     "draw_ecm",
     "envs",
     "evaluate",
+    "train_multi",
+    "MultiResult",
     "experiments",
     "explain",
     "growth",

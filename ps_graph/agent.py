@@ -47,7 +47,12 @@ from .ecm import ECM
 from .errors import ConfigError, PSGraphError
 from .percepts import action_list, percept_encoder
 
-__all__ = ["PSAgent", "PSConfig", "action_clip", "percept_clip"]
+__all__ = ["MAX_H0", "MAX_HOPS", "MAX_REFLECTIONS", "PSAgent", "PSConfig", "action_clip", "percept_clip"]
+
+#: Upper bounds of PSConfig's fields, checked on creation (see the field's entry in PSConfig).
+MAX_REFLECTIONS = 1000
+MAX_HOPS = 1_000_000
+MAX_H0 = 1e100
 
 
 def percept_clip(key: Hashable) -> tuple[str, Hashable]:
@@ -75,16 +80,23 @@ class PSConfig:
         Hopping probabilities ``h / sum h`` or ``softmax(beta_softmax h)``.
     beta_softmax : float > 0, default 1
         Inverse temperature of the softmax policy.
-    num_reflections : int >= 0, default 0
+    num_reflections : int in [0, 1000], default 0
         How often deliberation may re-walk when the chosen pair's emotion is negative.
+        Once every pair of a percept is tagged negative (early on, before any reward, that is
+        all of them) every decision re-walks ``num_reflections`` times, so the bound keeps a
+        step within a few milliseconds; a few reflections are typical (the invasion game
+        example uses 0, 1 and 2), and 10**18 would hang the first episode.
     glow : "replace" | "accumulate", default "replace"
         A traversed edge's glow becomes 1, or grows by 1.
-    h0 : float > 0, default 1
-        Initial h of every edge and the value damping pulls towards.
+    h0 : float in (0, 1e100], default 1
+        Initial h of every edge and the value damping pulls towards. The bound keeps a row's
+        sum of h finite (1e308 would make every hopping probability 0).
     h_floor : float in (0, h0], default 1e-6
         Lowest h an edge can hold under negative rewards.
-    max_hops : int >= 1, default 10000
-        Walks longer than this raise :class:`~ps_graph.errors.WalkError`.
+    max_hops : int in [1, 1000000], default 10000
+        Walks longer than this raise :class:`~ps_graph.errors.WalkError`. A walk caught in a
+        cycle of hidden clips runs this many hops (and keeps them as its path) before it
+        fails, so the bound keeps that failure within seconds.
     seed : int >= 0 or None
         Seed of the agent's own numpy Generator (None: fresh entropy).
     """
@@ -101,12 +113,16 @@ class PSConfig:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        # Building a throwaway ECM validates the ECM-level parameters with one set of checks.
+        # The bounds first; then a throwaway ECM validates the ECM-level parameters with one set of checks.
+        fix = object.__setattr__
+        hint = "0 disables reflection; a few are typical."
+        fix(self, "num_reflections", check_int("num_reflections", self.num_reflections, 0, MAX_REFLECTIONS, hint=hint))
+        fix(self, "max_hops", check_int("max_hops", self.max_hops, 1, MAX_HOPS, hint="The default is 10000."))
+        check_real("h0", self.h0, 0.0, MAX_H0, low_open=True, hint="The default is 1.")
         ECM(**self.ecm_kwargs())
-        check_int("num_reflections", self.num_reflections, 0, hint="0 disables reflection.")
-        object.__setattr__(self, "seed", check_seed("seed", self.seed))
+        fix(self, "seed", check_seed("seed", self.seed))
         for name in ("gamma_damping", "eta_glow_damping", "beta_softmax", "h0", "h_floor"):
-            object.__setattr__(self, name, check_real(name, getattr(self, name)))
+            fix(self, name, check_real(name, getattr(self, name)))
 
     def ecm_kwargs(self) -> dict[str, Any]:
         """The parameters that configure the agent's :class:`ECM`."""

@@ -24,6 +24,7 @@ import dataclasses
 import difflib
 import math
 import numbers
+import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -46,20 +47,73 @@ __all__ = [
     "check_table",
     "fail",
     "make_config",
+    "printable",
     "show",
 ]
 
 T = TypeVar("T")
 
 
-def show(value) -> str:
-    """``repr(value)``, cut to 60 characters so that an error message stays one readable line.
+#: About how many characters of a value an error message shows (see :func:`show`, :func:`printable`).
+SHOWN = 60
 
-    >>> show("x" * 100)[-5:]
-    'xx...'
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = SHOWN
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxset = 3, 6, 6, 4, 6
+
+
+def _escaped(text: str, limit: int) -> tuple[str, bool]:
+    """``text`` with its non-printable characters escaped as ``repr`` escapes them (``\\n``,
+    ``\\x1b``, ...), cut to ``limit`` characters at most; and whether it was cut."""
+    pieces: list[str] = []
+    used = 0
+    for c in text[: limit + 1]:  # escaping never shortens, so the rest of a long text is never read
+        piece = c if c.isprintable() else repr(c)[1:-1]
+        if used + len(piece) > limit:
+            return "".join(pieces), True
+        pieces.append(piece)
+        used += len(piece)
+    return "".join(pieces), len(text) > limit
+
+
+def printable(text, limit: int = SHOWN) -> str:
+    """``text`` safe to print on a terminal line: non-printable characters (newlines, ANSI
+    escapes, ...) are shown escaped, and a text longer than ``limit`` characters is cut and
+    says its full length. Use it wherever user text (labels, names) meets a terminal.
+
+    >>> print(printable("left\\n\\x1b[31mRED"))
+    left\\n\\x1b[31mRED
+    >>> print(printable("a" * 1000, 10))
+    aaaaaaa... (1000 characters)
     """
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    text = str(text)
+    head, cut = _escaped(text, limit)
+    if not cut:
+        return head
+    return f"{_escaped(text, max(limit - 3, 0))[0]}... ({len(text)} characters)"
+
+
+def show(value) -> str:
+    """``value`` as an error message shows it: its ``repr``, at most about 60 characters
+    (:data:`SHOWN`), so that a message stays one readable line whatever the value. A cut
+    string says its full length; non-printable characters appear escaped, as ``repr``
+    writes them.
+
+    >>> print(show("x" * 10**7)[-36:])
+    xxxxxxxxxx...' (10000000 characters)
+    >>> print(show("two\\nlines"), show(3.5))
+    'two\\nlines' 3.5
+    """
+    if isinstance(value, str):
+        text = repr(value[: SHOWN + 1])
+        if len(value) <= SHOWN and len(text) <= SHOWN:
+            return text
+        return f"'{_escaped(value, SHOWN - 5)[0]}...' ({len(value)} characters)"
+    try:
+        text = _REPR.repr(value)
+    except ValueError:  # an int too long to write in decimal
+        return f"<an integer of {value.bit_length()} bits>" if isinstance(value, int) else f"<a {type(value).__name__}>"
+    return text if len(text) <= SHOWN else text[: SHOWN - 3] + "..."
 
 
 def fail(name: str, allowed: str, value, hint: str = "") -> ConfigError:
@@ -236,20 +290,42 @@ def check_table(
 
 
 # ---------------------------------------------------------------------- rewards
-def check_reward(reward) -> float:
-    """``reward`` as a float; NaN or infinite rewards raise :class:`~ps_graph.errors.RewardError`.
+def check_reward(reward, where: str = "") -> float:
+    """``reward`` as a float. It must be a finite real number of a type gymnasium's env
+    checker allows: a Python or numpy int or float. A bool (a flag passed where the reward
+    belongs, more likely than a reward), a string, a complex number, None or an array
+    raises :class:`~ps_graph.errors.RewardError`, as does NaN or an infinite reward.
+    ``where`` (e.g. ``" from FrozenLake-v1 at step 12"``) follows the value in the message.
 
-    >>> check_reward(1)
-    1.0
+    >>> check_reward(1), check_reward(np.float32(0.5))
+    (1.0, 0.5)
     >>> check_reward(float("nan"))
     Traceback (most recent call last):
     ...
     ps_graph.errors.RewardError: reward must be a finite number; got nan. Check the environment or reward wrapper.
+    >>> try:
+    ...     check_reward("1", " from MyEnv at step 3")
+    ... except RewardError as err:
+    ...     print(str(err).split(". ")[0])
+    reward must be a real number (an int or a float); got '1' (a str) from MyEnv at step 3
     """
-    reward = float(reward)
-    if not math.isfinite(reward):
-        raise RewardError(f"reward must be a finite number; got {reward!r}. Check the environment or reward wrapper.")
-    return reward
+    kind = type(reward)
+    if (kind is not float and kind is not int) and (  # the common cases skip the type checks
+        isinstance(reward, (bool, np.bool_)) or not isinstance(reward, numbers.Real)
+    ):
+        raise RewardError(
+            f"reward must be a real number (an int or a float); got {show(reward)} (a {kind.__name__})"
+            f"{where}. Return float(reward) from the environment or reward wrapper (True/False are refused)."
+        )
+    try:
+        value = float(reward)
+    except OverflowError:  # an int beyond the floats
+        value = math.inf
+    if not math.isfinite(value):
+        raise RewardError(
+            f"reward must be a finite number; got {show(reward)}{where}. Check the environment or reward wrapper."
+        )
+    return value
 
 
 def check_rewards(rewards) -> np.ndarray:
@@ -295,12 +371,13 @@ def make_config(
     if unknown:
         known = sorted(names | set(also))
         renamed = renamed or {}
-        moved = [f"{name!r} was renamed to {renamed[name]!r}" for name in map(str, unknown) if name in renamed]
+        moved = [f"{show(name)} was renamed to {renamed[name]!r}" for name in map(str, unknown) if name in renamed]
         guesses = []
-        for name in (str(n) for n in unknown if n not in renamed):
+        for name in (str(n) for n in unknown if n not in renamed and len(str(n)) <= SHOWN):  # difflib is slow
             close = difflib.get_close_matches(name, known, n=1) or [k for k in known if k.startswith(name + "_")][:1]
             guesses += close
         hint = f" {'; '.join(moved)}." if moved else ""
         hint += f" Did you mean {', '.join(repr(g) for g in guesses)}?" if guesses else ""
-        raise ConfigError(f"unknown {what} hyperparameter(s) {unknown}; allowed: {', '.join(known)}.{hint}")
+        shown = f"[{', '.join(map(show, unknown))}]"
+        raise ConfigError(f"unknown {what} hyperparameter(s) {shown}; allowed: {', '.join(known)}.{hint}")
     return cls(**hyperparameters)

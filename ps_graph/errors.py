@@ -52,7 +52,8 @@ class FileFormatError(ConfigError):
 
 
 class EnvError(PSGraphError, ValueError):
-    """An env used out of order (a step without a trial) or given an action it does not have."""
+    """An env used out of order (a step without a trial) or given an action it does not have; or an
+    env whose ``reset``/``step`` results break the gymnasium API (checked by :func:`ps_graph.train`)."""
 
 
 class TabularError(PSGraphError, ValueError):

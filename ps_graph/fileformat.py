@@ -10,6 +10,14 @@ or raise :class:`~ps_graph.errors.ConfigError` saying what was expected and what
 holds. :func:`load_file` turns any such error into a
 :class:`~ps_graph.errors.FileFormatError` that names the file.
 
+Bounds. A file is read only if it is a regular file of at most :data:`MAX_FILE_BYTES`
+(directories, FIFOs and devices such as ``/dev/zero`` are refused before anything is read).
+Loaded numbers must be finite and in range, so that an agent loaded from an edited file
+cannot overflow while it keeps learning: h-values in (0, :data:`MAX_H`], glow in [0, 1]
+("replace") or [0, :data:`MAX_GLOW`] ("accumulate"), Q-values within
++-:data:`MAX_Q`, counts and steps 64-bit integers; percept keys must be observations of the
+file's observation space, and no JSON object may list a key twice.
+
 >>> check_int64("ecm.clips[3].visits", -1)
 Traceback (most recent call last):
 ...
@@ -21,16 +29,14 @@ Discrete(4)
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import os
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 from gymnasium import spaces
 
+from ._fileread import MAX_FILE_BYTES, check_path, load_file, parse_json, read_agent_file
 from .checks import (
     check_bool,
     check_each,
@@ -49,23 +55,33 @@ from .keys import decode_key
 
 __all__ = [
     "BIT_GENERATORS",
+    "MAX_FILE_BYTES",
+    "MAX_GLOW",
+    "MAX_H",
+    "MAX_Q",
     "actions_from_json",
     "check_agree",
     "check_entries",
     "check_flag",
+    "check_glow",
+    "check_h",
     "check_header",
     "check_int64",
     "check_key",
     "check_number",
     "check_object",
     "check_path",
+    "check_percept_key",
     "check_positive",
+    "check_q",
     "check_rows",
     "check_stamp",
     "config_from_json",
+    "key_in_space",
     "load_file",
     "parse_json",
     "plain",
+    "read_agent_file",
     "rng_from_json",
     "rng_to_json",
     "space_from_json",
@@ -79,59 +95,17 @@ BIT_GENERATORS = {name: getattr(np.random, name) for name in ("PCG64", "PCG64DXS
 _INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 _INT64 = (-(2**63), 2**63 - 1)
 
-
-# ---------------------------------------------------------------------- reading a file
-def check_path(path) -> Path:
-    """``path`` as a Path, after checking it is a str or os.PathLike."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise ConfigError(f"path must be a str or os.PathLike; got {type(path).__name__}.")
-    return Path(path)
-
-
-def load_file(path, read: Callable[[bytes], T], what: str) -> T:
-    """``read(the bytes at path)``; any error it raises on a bad file becomes one
-    :class:`~ps_graph.errors.FileFormatError` ``"cannot load <path>: <problem>"`` (``what``
-    names the kind of file in the message). A missing file raises ``FileNotFoundError``.
-    """
-    path = check_path(path)
-    data = path.read_bytes()
-    try:
-        return read(data)
-    except PSGraphError as err:
-        problem = str(err)
-    except RecursionError:
-        problem = f"the JSON is nested too deeply to be a {what}."
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, AssertionError) as err:
-        problem = f"malformed {what} ({type(err).__name__}: {err})."
-    raise FileFormatError(f"cannot load {path}: {problem}")
+#: The largest h-value a PS file may hold. Rewards of 1 per step would need 1e15 steps to
+#: get there; far below it, learning on (h + g R, sums of a clip's h) cannot overflow.
+MAX_H = 1e15
+#: The largest glow of an "accumulate" agent: an edge traversed a billion times in one
+#: episode ("replace" glow is at most 1).
+MAX_GLOW = 1e9
+#: The largest magnitude of a Q-value in a file (as :data:`MAX_H`: far from overflow).
+MAX_Q = 1e15
 
 
-def parse_json(data: bytes):
-    """The JSON document in ``data``; refuses pickles (never unpickled), non-UTF-8 bytes, empty,
-    truncated or invalid JSON and non-finite numbers (NaN, Infinity), saying which."""
-    if data[:1] == b"\x80":
-        raise FileFormatError(
-            "this is a Python pickle, not a ps_graph agent file; ps_graph never unpickles (unpickling can run code)."
-        )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise FileFormatError("the file is not UTF-8 text, so not a ps_graph agent file (those are JSON).") from None
-    if not text.strip():
-        raise FileFormatError("the file is empty.")
-
-    def reject(constant: str):
-        raise FileFormatError(f"the file holds the non-finite number {constant}; agent files hold finite numbers only.")
-
-    try:
-        return json.loads(text, parse_constant=reject)
-    except json.JSONDecodeError as err:
-        end = text.rstrip()
-        if err.pos >= len(end) or (end.startswith("{") and not end.endswith("}")):  # agent files end with }
-            raise FileFormatError(f"the JSON ends early (line {err.lineno}): the file is truncated.") from None
-        raise FileFormatError(f"not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}).") from None
-
-
+# ---------------------------------------------------------------------- the header
 def check_header(
     doc, file_format: str, version: int, what: str, reader: str, hints: Mapping[str, str] | None = None
 ) -> tuple[dict, int]:
@@ -178,17 +152,54 @@ def check_int64(where: str, value, low: int | None = 0) -> int:
 
 
 def check_number(
-    where: str, value, low: float | None = 0.0, *, positive: bool = False, below: float | None = None
+    where: str,
+    value,
+    low: float | None = 0.0,
+    *,
+    positive: bool = False,
+    below: float | None = None,
+    high: float | None = None,
 ) -> float:
-    """A finite number >= ``low`` (> ``low`` if ``positive``; None: any), and < ``below`` if given."""
-    bounds = ([] if low is None else [f"{'>' if positive else '>='} {low}"]) + ([] if below is None else [f"< {below}"])
+    """A finite number >= ``low`` (> ``low`` if ``positive``; None: any), and < ``below``
+    or <= ``high`` if given."""
+    bounds = ([] if low is None else [f"{'>' if positive else '>='} {_num(low)}"]) + (
+        [f"< {_num(below)}"] if below is not None else [] if high is None else [f"<= {_num(high)}"]
+    )
     allowed = " ".join(["a finite number", " and ".join(bounds)]).strip()
-    return check_real(where, value, low, below, low_open=positive, high_open=True, allowed=allowed)
+    top = below if below is not None else high
+    return check_real(where, value, low, top, low_open=positive, high_open=below is not None, allowed=allowed)
+
+
+def _num(x: float) -> str:
+    return repr(x) if abs(x) < 1e6 else f"{x:g}"
 
 
 def check_positive(where: str, value) -> float:
-    """A finite number > 0 (h-values, glow in the lazy store)."""
+    """A finite number > 0 (stored h-values and glow in the lazy store)."""
     return check_number(where, value, positive=True)
+
+
+def check_h(where: str, value) -> float:
+    """A current h-value: a finite number in (0, :data:`MAX_H`]."""
+    return check_number(where, value, positive=True, high=MAX_H)
+
+
+def check_glow(where: str, value, glow: str, *, positive: bool = False) -> float:
+    """A glow value of an agent whose glow mode is ``glow``: in [0, 1] ("replace") or
+    [0, :data:`MAX_GLOW`] ("accumulate"); > 0 if ``positive`` (the lazy store keeps only
+    glowing edges).
+
+    >>> check_glow("ecm.edges[0].glow", 1e308, "replace")
+    Traceback (most recent call last):
+    ...
+    ps_graph.errors.ConfigError: ecm.edges[0].glow must be a finite number >= 0.0 and <= 1.0; got 1e+308.
+    """
+    return check_number(where, value, positive=positive, high=1.0 if glow == "replace" else MAX_GLOW)
+
+
+def check_q(where: str, value) -> float:
+    """A Q-value: a finite number in [-:data:`MAX_Q`, :data:`MAX_Q`]."""
+    return check_number(where, value, -MAX_Q, high=MAX_Q)
 
 
 def check_flag(where: str, value) -> bool:
@@ -336,6 +347,52 @@ def space_from_json(where: str, value):
         if isinstance(err, PSGraphError):
             raise
         raise ConfigError(f"{where} does not describe a valid {kind} space: {err}") from None
+
+
+def key_in_space(key, space) -> bool:
+    """Whether ``key`` is the percept key of an observation of ``space`` (see
+    :func:`ps_graph.percepts.percept_encoder`: an int for Discrete, a flat tuple of ints for
+    MultiDiscrete and MultiBinary, a tuple of the parts' keys for Tuple and Dict); any key
+    belongs to no space (None).
+
+    >>> key_in_space(3, spaces.Discrete(4)), key_in_space(-1, spaces.Discrete(4)), key_in_space(2**63, None)
+    (True, False, True)
+    """
+    if space is None:
+        return True
+    if isinstance(space, spaces.Discrete):
+        return _int_in(key, int(space.start), int(space.n))
+    if isinstance(space, (spaces.MultiDiscrete, spaces.MultiBinary)):
+        if isinstance(space, spaces.MultiDiscrete):
+            starts, sizes = space.start.ravel().tolist(), space.nvec.ravel().tolist()
+        else:
+            count = int(np.prod(space.shape))
+            starts, sizes = [0] * count, [2] * count
+        return (
+            isinstance(key, tuple)
+            and len(key) == len(sizes)
+            and all(_int_in(k, lo, n) for k, lo, n in zip(key, starts, sizes))
+        )
+    if isinstance(space, (spaces.Tuple, spaces.Dict)):
+        parts = list(space.spaces.values()) if isinstance(space, spaces.Dict) else list(space.spaces)
+        return isinstance(key, tuple) and len(key) == len(parts) and all(map(key_in_space, key, parts))
+    return False
+
+
+def _int_in(value, start: int, n: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and start <= value < start + n
+
+
+def check_percept_key(where: str, value, space):
+    """The percept key at ``where`` (see :func:`check_key`), after checking it is the key of an
+    observation of ``space``, the file's observation space (:func:`key_in_space`)."""
+    key = check_key(where, value)
+    if not key_in_space(key, space):
+        raise ConfigError(
+            f"{where} is {show(value)}, which is not an observation of the file's observation_space "
+            f"{show(space)}; the file was edited."
+        )
+    return key
 
 
 def _dict_entry(where: str, value) -> tuple[str, Any]:

@@ -21,6 +21,7 @@ from collections.abc import Hashable
 
 import numpy as np
 
+from .checks import show
 from .errors import PSGraphError
 
 __all__ = ["decode_key", "encode_key", "key_from_id", "key_id"]
@@ -36,11 +37,11 @@ def encode_key(key: Hashable):
         return encode_key(key.item())
     if isinstance(key, float):
         if not math.isfinite(key):
-            raise PSGraphError(f"clip key {key!r} is not a finite number and cannot be written. {_HINT}")
+            raise PSGraphError(f"clip key {show(key)} is not a finite number and cannot be written. {_HINT}")
         return key
     if isinstance(key, tuple):
         return [encode_key(k) for k in key]
-    raise PSGraphError(f"clip key {key!r} of type {type(key).__name__} cannot be written to a file. {_HINT}")
+    raise PSGraphError(f"clip key {show(key)} of type {type(key).__name__} cannot be written to a file. {_HINT}")
 
 
 def decode_key(value) -> Hashable:
@@ -49,11 +50,11 @@ def decode_key(value) -> Hashable:
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise PSGraphError(f"clip key {value!r} in the file is not a finite number. {_HINT}")
+            raise PSGraphError(f"clip key {show(value)} in the file is not a finite number. {_HINT}")
         return value
     if isinstance(value, list):
         return tuple(decode_key(v) for v in value)
-    raise PSGraphError(f"a clip key in the file is a {type(value).__name__} ({value!r:.60}); {_HINT}")
+    raise PSGraphError(f"a clip key in the file is a {type(value).__name__} ({show(value)}); {_HINT}")
 
 
 def key_id(key: Hashable) -> str:
@@ -66,5 +67,5 @@ def key_from_id(text: str) -> Hashable:
     try:
         value = json.loads(text)
     except (TypeError, ValueError):
-        raise PSGraphError(f"{text!r} is not a clip id (compact JSON such as '[\"percept\",3]').") from None
+        raise PSGraphError(f"{show(text)} is not a clip id (compact JSON such as '[\"percept\",3]').") from None
     return decode_key(value)

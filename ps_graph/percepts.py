@@ -22,7 +22,15 @@ from gymnasium import spaces
 from .checks import check_int
 from .errors import ConfigError, UnsupportedSpaceError
 
-__all__ = ["action_list", "discrete_actions", "hashable_observation", "percept_encoder"]
+__all__ = ["MAX_ACTIONS", "action_list", "discrete_actions", "hashable_observation", "percept_encoder"]
+
+#: The most actions an agent may choose among (2**20). Every agent's cost per percept is
+#: linear in it: a PS percept clip is wired to every action on first sight (an edge costs
+#: about 500 bytes in the graph core, 16 in the flat table) and a Q-table row holds a float
+#: per action, so 2**20 actions already cost 8 MB to 500 MB per percept. Beyond it lie typos
+#: and overflows (``PSAgent(2**70)``), never a useful agent.
+MAX_ACTIONS = 1 << 20
+_ACTIONS_HINT = f"Give at most {MAX_ACTIONS} (2**20) actions: the number of actions or a Discrete action space."
 
 _BOX_HINT = (
     "Projective simulation needs a finite set of percepts: discretize the observations first, "
@@ -83,19 +91,29 @@ def percept_encoder(space: spaces.Space | None) -> Callable[[Any], Hashable]:
 
 
 def discrete_actions(space: spaces.Space) -> list[int]:
-    """The actions of a Discrete space as plain ints (honouring ``start``)."""
+    """The actions of a Discrete space as plain ints (honouring ``start``); at most :data:`MAX_ACTIONS`."""
     if not isinstance(space, spaces.Discrete):
         raise UnsupportedSpaceError(
             f"action space {space} ({type(space).__name__}) is not supported; these agents choose among "
             "a finite set of actions and need a gymnasium.spaces.Discrete action space. "
             "For continuous actions use gymnasium.wrappers.DiscretizeAction(env, bins=...)."
         )
-    start = int(space.start)
-    return list(range(start, start + int(space.n)))
+    start, n = int(space.start), check_int("the action space's n", int(space.n), 1, MAX_ACTIONS, hint=_ACTIONS_HINT)
+    return list(range(start, start + n))
 
 
 def action_list(actions: int | spaces.Space) -> list[int]:
-    """The actions an agent chooses among: ``range(n)`` for an int, or a Discrete space's."""
+    """The actions an agent chooses among: ``range(n)`` for an int, or a Discrete space's;
+    at most :data:`MAX_ACTIONS` of them (more raise :class:`~ps_graph.errors.ConfigError`).
+
+    >>> action_list(3), action_list(spaces.Discrete(2, start=1))
+    ([0, 1, 2], [1, 2])
+    >>> try:
+    ...     action_list(2**70)
+    ... except ConfigError as err:
+    ...     print(str(err).split(";")[0])
+    actions must be an integer >= 1 and <= 1048576
+    """
     if isinstance(actions, spaces.Space):
         return discrete_actions(actions)
-    return list(range(check_int("actions", actions, 1, hint="Give the number of actions or a Discrete space.")))
+    return list(range(check_int("actions", actions, 1, MAX_ACTIONS, hint=_ACTIONS_HINT)))

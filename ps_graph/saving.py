@@ -62,16 +62,20 @@ from .ecm import ECM, KINDS
 from .errors import ConfigError, PSGraphError
 from .fast import TwoLayerPS
 from .fileformat import (
+    MAX_FILE_BYTES,
     actions_from_json,
     check_agree,
     check_entries,
     check_flag,
+    check_glow,
+    check_h,
     check_header,
     check_int64,
     check_key,
     check_number,
     check_object,
     check_path,
+    check_percept_key,
     check_positive,
     check_rows,
     check_stamp,
@@ -195,14 +199,16 @@ def _two_layer_to_json(snap: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- loading
-def load(path: str | os.PathLike) -> PSAgent | TwoLayerPS:
+def load(path: str | os.PathLike, *, max_bytes: int = MAX_FILE_BYTES) -> PSAgent | TwoLayerPS:
     """The agent that :func:`save` wrote to ``path``; it continues exactly where it was.
 
     Reads JSON only (never pickle) and checks every field; a file that is not a ps_graph
     agent file, comes from a newer version, is truncated or has been edited into
     inconsistency raises :class:`~ps_graph.errors.FileFormatError` (a
     :class:`~ps_graph.errors.PSGraphError`) naming the file and the problem. (A missing file
-    raises the usual ``FileNotFoundError``.)
+    raises the usual ``FileNotFoundError``.) Values are checked against the bounds of
+    :mod:`ps_graph.fileformat` (h, glow, counts; percept keys inside the observation space);
+    only a regular file of at most ``max_bytes`` bytes is read.
 
     >>> import pathlib, tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -213,7 +219,7 @@ def load(path: str | os.PathLike) -> PSAgent | TwoLayerPS:
     ...
     ps_graph.errors.FileFormatError: cannot load .../not-an-agent.json: format is 'something else', ...
     """
-    return load_file(path, lambda data: _from_document(parse_json(data)), "agent file")
+    return load_file(path, lambda data: _from_document(parse_json(data)), "agent file", max_bytes=max_bytes)
 
 
 def _from_document(doc):
@@ -243,8 +249,10 @@ def _from_document(doc):
 class _Clips:
     """The clips ``ecm.clips`` lists, by key, to check the clips other fields name."""
 
-    def __init__(self) -> None:
+    def __init__(self, space) -> None:
         self.kinds: dict = {}
+        self.keys: dict = {}  # each clip as listed: a key naming it as 0.0 or true still gets the listed 0 or 1
+        self.space = space  # percept clips ("percept", key) need keys of this observation space
 
     def entry(self, where: str, value) -> tuple:
         """One entry of ``ecm.clips``, as ECM.from_snapshot takes it."""
@@ -253,8 +261,12 @@ class _Clips:
         if c["kind"] not in KINDS:
             raise fail(f"{where}.kind", f"one of {', '.join(map(repr, KINDS))}", c["kind"])
         if clip in self.kinds:
-            raise ConfigError(f"ecm.clips lists the clip {clip!r} twice.")
-        self.kinds[clip] = c["kind"]
+            raise ConfigError(f"ecm.clips lists the clip {show(clip)} twice.")
+        if c["kind"] == "percept" and isinstance(clip, tuple) and len(clip) == 2 and clip[0] == "percept":
+            check_percept_key(f"{where}.key[1]", c["key"][1], self.space)
+        if c["kind"] == "action" and not (isinstance(clip, tuple) and len(clip) == 2 and type(clip[1]) is int):
+            raise fail(f"{where}.key", '["action", an integer action]', c["key"])  # 0.0 would pass as 0
+        self.kinds[clip], self.keys[clip] = c["kind"], clip
         return (
             clip,
             c["kind"],
@@ -272,7 +284,7 @@ class _Clips:
             raise ConfigError(
                 f"{where} names the {self.kinds[clip]} clip {show(value)}; expected a clip of kind {kind!r}."
             )
-        return clip
+        return self.keys[clip]
 
     def edge(self, where: str, value, *fields: str) -> tuple:
         """(source, target) of an object that names an edge by its clips."""
@@ -287,13 +299,13 @@ class _Clips:
 
 def _restore_ps_agent(agent: PSAgent, value, state_value) -> None:
     ecm = check_object("ecm", value, ("clips", "edges"))
-    known = _Clips()
+    known = _Clips(agent.observation_space)
 
     def edge_entry(where: str, e) -> tuple:
         return (
             *known.edge(where, e, "h", "glow"),
-            check_positive(f"{where}.h", e["h"]),
-            check_number(f"{where}.glow", e["glow"]),
+            check_h(f"{where}.h", e["h"]),
+            check_glow(f"{where}.glow", e["glow"], agent.config.glow),
         )
 
     clips = check_entries("ecm.clips", ecm["clips"], known.entry)
@@ -305,12 +317,18 @@ def _restore_ps_agent(agent: PSAgent, value, state_value) -> None:
         agent.ecm = ECM.from_snapshot({"clips": clips, "edges": edges, "lazy": lazy}, **agent.config.ecm_kwargs())
     except PSGraphError as err:
         raise ConfigError(f"ecm: {err}") from None
+    longest = _longest_walk(edges)
+    if longest is not None and longest > agent.config.max_hops:
+        raise ConfigError(
+            f"config.max_hops is {agent.config.max_hops}, but walks through the ECM's hidden clips take up to "
+            f"{longest} hops, so some walks would fail; raise max_hops to at least {longest}."
+        )
     expected = {action_clip(a) for a in agent.actions}
     listed = {clip for clip, kind in known.kinds.items() if kind == "action"}
     if listed != expected:
         raise ConfigError(
-            f"the action clips in ecm.clips do not match actions: missing {sorted(expected - listed)}, "
-            f"extra {sorted(listed - expected, key=repr)}."
+            f"the action clips in ecm.clips do not match actions: missing {show(sorted(expected - listed))}, "
+            f"extra {show(sorted(listed - expected, key=repr))}."
         )
     state = check_object("state", state_value, ("emotions", "pending"))
     emotions = check_entries(
@@ -321,6 +339,28 @@ def _restore_ps_agent(agent: PSAgent, value, state_value) -> None:
     pending = state["pending"]
     agent.emotions = dict(emotions)
     agent._pending = None if pending is None else known.percept_action("state.pending", pending)  # no setter
+
+
+def _longest_walk(edges: list[tuple]) -> int | None:
+    """The most hops a walk along ``edges`` (source, target, ...) can take; None if they form a cycle."""
+    targets: dict = {}
+    waiting: dict = {}  # clip -> its sources not yet ordered
+    for s, t, *_ in edges:
+        targets.setdefault(s, []).append(t)
+        waiting[t] = waiting.get(t, 0) + 1
+        waiting.setdefault(s, 0)
+    hops = dict.fromkeys(waiting, 0)
+    ready = [clip for clip, n in waiting.items() if n == 0]
+    done = 0
+    while ready:
+        clip = ready.pop()
+        done += 1
+        for t in targets.get(clip, ()):
+            hops[t] = max(hops[t], hops[clip] + 1)
+            waiting[t] -= 1
+            if not waiting[t]:
+                ready.append(t)
+    return max(hops.values(), default=0) if done == len(waiting) else None
 
 
 def _ecm_lazy(cfg: PSConfig, value, edges: list[tuple], known: _Clips) -> dict[str, Any]:
@@ -346,7 +386,8 @@ def _ecm_lazy(cfg: PSConfig, value, edges: list[tuple], known: _Clips) -> dict[s
 
     def glow_entry(where: str, g) -> tuple:
         s, t = known.edge(where, g, "glow", "stamp")
-        glow, stamp = check_positive(f"{where}.glow", g["glow"]), check_stamp(f"{where}.stamp", g["stamp"], glow_clock)
+        glow = check_glow(f"{where}.glow", g["glow"], cfg.glow, positive=True)
+        stamp = check_stamp(f"{where}.stamp", g["stamp"], glow_clock)
         check_agree(
             where, rules.decay_glow(glow, cfg.eta_glow_damping, glow_clock - stamp), glow_now.get((s, t), 0.0), "glow"
         )
@@ -387,9 +428,11 @@ def _restore_two_layer(agent: TwoLayerPS, value) -> None:
         "next_uniform",
     )
     state = check_object("state", value, fields)
-    keys = check_entries("state.percept_keys", state["percept_keys"], check_key)
+    keys = check_entries(
+        "state.percept_keys", state["percept_keys"], lambda w, k: check_percept_key(w, k, agent.observation_space)
+    )
     n = len(keys)
-    h = check_rows("state.h", state["h"], n, a, check_positive)
+    h = check_rows("state.h", state["h"], n, a, check_h)
 
     def cell(where: str, g, *fields: str) -> tuple:
         g = check_object(where, g, ("row", "column", *fields))
@@ -399,7 +442,9 @@ def _restore_two_layer(agent: TwoLayerPS, value) -> None:
         return (i, j, *(g[f] for f in fields))
 
     glowing = check_entries(
-        "state.glowing", state["glowing"], lambda w, g: (*cell(w, g, "glow")[:2], check_number(f"{w}.glow", g["glow"]))
+        "state.glowing",
+        state["glowing"],
+        lambda w, g: (*cell(w, g, "glow")[:2], check_glow(f"{w}.glow", g["glow"], cfg.glow)),
     )
     pending = state["pending"]
     snap: dict[str, Any] = {
@@ -428,7 +473,8 @@ def _restore_two_layer(agent: TwoLayerPS, value) -> None:
 
         def glow_entry(where: str, g) -> tuple:
             i, j, glow, stamp = cell(where, g, "glow", "stamp")
-            glow, stamp = check_positive(f"{where}.glow", glow), check_stamp(f"{where}.stamp", stamp, glow_clock)
+            glow = check_glow(f"{where}.glow", glow, cfg.glow, positive=True)
+            stamp = check_stamp(f"{where}.stamp", stamp, glow_clock)
             check_agree(
                 where,
                 rules.decay_glow(glow, cfg.eta_glow_damping, glow_clock - stamp),

@@ -13,6 +13,11 @@ The protocol has two verbs, so a comparison differs only in the agent:
 
 Any object with these two methods runs through :func:`train` and :func:`evaluate`.
 
+The loop trusts no env: :func:`step_checker` checks every ``reset`` and ``step`` result
+(an ``(obs, info)`` pair, an ``(obs, reward, terminated, truncated, info)`` 5-tuple, a
+finite real reward as :func:`~ps_graph.checks.check_reward` defines it, an observation
+inside ``env.observation_space``) and names the env and the step in its error.
+
 Example
 -------
 >>> import gymnasium as gym, numpy as np
@@ -28,17 +33,20 @@ Example
 
 from __future__ import annotations
 
+import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from gymnasium import spaces
 
-from .checks import check_int, check_seed
-from .errors import ConfigError
+from .checks import check_int, check_reward, check_seed, show
+from .errors import ConfigError, EnvError
 
-__all__ = ["Agent", "TrainResult", "evaluate", "train"]
+__all__ = ["Agent", "TrainResult", "evaluate", "step_checker", "train"]
 
 
 @runtime_checkable
@@ -97,6 +105,116 @@ def _check_agent(agent: object) -> None:
         )
 
 
+# ---------------------------------------------------------------------- checking the env
+_STEP_API = "env.step must return (obs, reward, terminated, truncated, info)"
+_OLD_GYM = (
+    "Port the env to the gymnasium API; an old gym env that returns (obs, reward, done, info) can be "
+    "wrapped with shimmy.GymV21CompatibilityV0."
+)
+
+
+def _env_name(env) -> str:
+    """The env's registered id, or else its (unwrapped) class name."""
+    spec = getattr(env, "spec", None)
+    return str(getattr(spec, "id", None) or type(getattr(env, "unwrapped", env)).__name__)
+
+
+def _anything(obs) -> bool:
+    return True
+
+
+def _observation_test(space) -> tuple[int, int, Callable[[Any], bool]]:
+    """``(lo, hi, contains)``: an observation ``obs`` is inside ``space`` when ``type(obs) is int
+    and lo <= obs < hi``, or else when ``contains(obs)``. For a Discrete space the range test
+    decides every int at once (``space.contains`` is slow); for other spaces the range is empty.
+    A Box observation needs the space's shape and finite values (its bounds and dtype are not
+    enforced: many envs declare loose bounds, or float64 observations in a float32 Box). An env
+    without an observation space (a duck-typed one) gets no check."""
+    space_contains = getattr(space, "contains", None)
+    if not callable(space_contains):
+        return 0, 0, _anything
+
+    def contains(obs) -> bool:
+        try:
+            return bool(space_contains(obs))
+        except Exception:  # e.g. MultiDiscrete.contains("3") raises a numpy TypeError: not an observation
+            return False
+
+    if isinstance(space, spaces.Discrete):
+        return int(space.start), int(space.start) + int(space.n), contains
+    if isinstance(space, spaces.Box):  # shape and finiteness: many envs declare loose bounds or another dtype
+        shape = space.shape
+
+        def box_contains(obs) -> bool:
+            try:
+                values = np.asarray(obs, dtype=np.float64)
+            except (TypeError, ValueError):
+                return False
+            return values.shape == shape and bool(np.isfinite(values).all())
+
+        return 0, 0, box_contains
+    return 0, 0, contains
+
+
+def step_checker(env) -> tuple[Callable[[Any, int], Any], Callable[[Any, int], Any]]:
+    """``(check_reset, check_step)`` for ``env``, built once per run.
+
+    ``check_reset(result, steps)`` returns the observation of an ``env.reset()`` result;
+    ``check_step(result, step)`` returns the ``env.step`` result ``(obs, reward, terminated,
+    truncated, info)`` with the reward a Python int or float (any other real reward converted
+    by :func:`~ps_graph.checks.check_reward`). Both raise :class:`~ps_graph.errors.EnvError`
+    for a result that is not an ``(obs, info)`` pair or a 5-tuple, or an observation outside
+    ``env.observation_space``, and :class:`~ps_graph.errors.RewardError` for a reward
+    check_reward refuses (a bool too); the message names the env and the step (counted from
+    1 over the run). Their common cases cost a few comparisons: a Discrete space's
+    observations are tested as an int range, not with the slow ``space.contains``.
+
+    >>> import gymnasium as gym
+    >>> env = gym.make("FrozenLake-v1", map_name="4x4")
+    >>> check_reset, check_step = step_checker(env)
+    >>> check_reset(env.reset(seed=0), 0), check_step(env.step(1), 1)[1:4]
+    (0, (0, False, False))
+    >>> try:
+    ...     check_step((16, 0.0, False, False, {}), 12)  # states are 0..15
+    ... except EnvError as err:
+    ...     print(str(err).split(". ")[0])
+    FrozenLake-v1 returned the observation 16 at step 12, outside its observation space Discrete(16)
+    """
+    name, space = _env_name(env), getattr(env, "observation_space", None)
+    lo, hi, contains = _observation_test(space)
+    inf, big = math.inf, int(sys.float_info.max)
+
+    def outside(obs, where: str) -> EnvError:
+        return EnvError(
+            f"{name} returned the observation {show(obs)} {where}, outside its observation space {show(space)}. Fix "
+            "the env or its wrappers, or declare the observations it returns in observation_space."
+        )
+
+    def check_reset(result, steps: int):
+        try:
+            obs, _ = result
+        except (TypeError, ValueError):
+            raise EnvError(f"env.reset must return (obs, info); {name} returned {show(result)}. {_OLD_GYM}") from None
+        if not (type(obs) is int and lo <= obs < hi) and not contains(obs):
+            raise outside(obs, f"from reset() after step {steps}" if steps else "from its first reset()")
+        return obs
+
+    def check_step(result, step: int):
+        try:
+            obs, reward, terminated, truncated, info = result
+        except (TypeError, ValueError):
+            got = f"a {len(result)}-tuple" if isinstance(result, tuple) else show(result)
+            raise EnvError(f"{_STEP_API}; {name} returned {got} at step {step}. {_OLD_GYM}") from None
+        kind = type(reward)  # the common cases (an int a float can hold, a finite float) skip check_reward
+        if not ((kind is int and -big < reward < big) or (kind is float and -inf < reward < inf)):
+            result = obs, check_reward(reward, f" from {name} at step {step}"), terminated, truncated, info
+        if (type(obs) is not int or not lo <= obs < hi) and not contains(obs):
+            raise outside(obs, f"at step {step}")
+        return result
+
+    return check_reset, check_step
+
+
 def check_budget(episodes, total_steps, max_steps) -> tuple[int | None, int | None, int | None]:
     """Exactly one of ``episodes`` / ``total_steps`` (positive ints), and ``max_steps`` (None
     or a positive int): the budget of a training run, checked; returns the three."""
@@ -136,25 +254,26 @@ def _run(agent, env, *, episodes, total_steps, seed, max_steps, progress, learn,
     lengths: list[int] = []
     terminals: list[bool] = []
     act, observe = agent.act, agent.observe
+    check_reset, check_step = step_checker(env)
+    ep_limit, step_limit = max_steps or sys.maxsize, total_steps or sys.maxsize  # no budget: never reached
     steps = 0
     start = time.perf_counter()
-    obs, _ = env.reset(seed=seed) if seed is not None else env.reset()
+    obs = check_reset(env.reset(seed=seed) if seed is not None else env.reset(), steps)
     try:
         while (episodes is None or len(returns) < episodes) and (total_steps is None or steps < total_steps):
-            ep_return, ep_len = 0.0, 0
+            ep_start, ep_return = steps, 0.0
+            stop = min(steps + ep_limit, step_limit)  # the step that cuts the episode (max_steps or the budget)
             while True:
                 action = act(obs, explore=learn)
-                obs, reward, terminated, truncated, _ = env.step(action)
-                ep_return += float(reward)
-                ep_len += 1
                 steps += 1
-                cut = (max_steps is not None and ep_len >= max_steps) or (
-                    total_steps is not None and steps >= total_steps
-                )
+                obs, reward, terminated, truncated, _ = check_step(env.step(action), steps)
+                ep_return += reward
+                cut = steps >= stop
                 if learn:
                     observe(reward, obs, terminated, truncated or cut)
                 if terminated or truncated or cut:
                     break
+            ep_len = steps - ep_start
             returns.append(ep_return)
             lengths.append(ep_len)
             terminals.append(bool(terminated))
@@ -164,7 +283,7 @@ def _run(agent, env, *, episodes, total_steps, seed, max_steps, progress, learn,
                     bar.set_postfix(mean_return=f"{np.mean(returns[-100:]):.3g}", refresh=False)
             if callback is not None:
                 callback(len(returns), agent)
-            obs, _ = env.reset()
+            obs = check_reset(env.reset(), steps)
     finally:
         if bar is not None:
             bar.close()

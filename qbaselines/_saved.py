@@ -90,8 +90,12 @@ def save_agent(agent: QLearningAgent, path: str | os.PathLike, cls: type[QLearni
 
 
 # ---------------------------------------------------------------------- loading
-def load_agent(cls, path: str | os.PathLike) -> QLearningAgent:
-    """The agent :func:`save_agent` wrote to ``path``, as ``cls``; it continues exactly where it was."""
+def load_agent(cls, path: str | os.PathLike, *, max_bytes: int = fileformat.MAX_FILE_BYTES) -> QLearningAgent:
+    """The agent :func:`save_agent` wrote to ``path``, as ``cls``; it continues exactly where it was.
+
+    Q-values must lie within +-:data:`ps_graph.fileformat.MAX_Q`, percept keys must be
+    observations of the file's observation space, and only a regular file of at most
+    ``max_bytes`` bytes is read."""
 
     def read(data: bytes) -> QLearningAgent:
         if data[:4] == b"PK\x03\x04":
@@ -101,7 +105,7 @@ def load_agent(cls, path: str | os.PathLike) -> QLearningAgent:
             )
         return _from_document(cls, fileformat.parse_json(data))
 
-    return fileformat.load_file(path, read, "Q-learning agent file")
+    return fileformat.load_file(path, read, "Q-learning agent file", max_bytes=max_bytes)
 
 
 def _from_document(cls, doc) -> QLearningAgent:
@@ -119,13 +123,13 @@ def _from_document(cls, doc) -> QLearningAgent:
     n = len(agent.actions)
     state = fileformat.check_object("state", top["state"], ("episode", "q", "pending", "next"))
 
-    def finite(where: str, value) -> float:
-        return fileformat.check_number(where, value, None)
+    def key(where: str, value):
+        return fileformat.check_percept_key(where, value, space)
 
     def row(where: str, entry):
         entry = fileformat.check_object(where, entry, ("key", "values"))
-        values = fileformat.check_entries(f"{where}.values", entry["values"], finite, n)
-        return fileformat.check_key(f"{where}.key", entry["key"]), np.array(values)
+        values = fileformat.check_entries(f"{where}.values", entry["values"], fileformat.check_q, n)
+        return key(f"{where}.key", entry["key"]), np.array(values)
 
     def step(where: str, value):
         if value is None:
@@ -134,7 +138,7 @@ def _from_document(cls, doc) -> QLearningAgent:
         action = fileformat.check_int64(f"{where}.action", value["action"])
         if action >= n:
             raise fail(f"{where}.action", f"an index into the {n} actions (0 .. {n - 1})", action)
-        return fileformat.check_key(f"{where}.key", value["key"]), action
+        return key(f"{where}.key", value["key"]), action
 
     rows = fileformat.check_entries("state.q", state["q"], row)
     agent.q = dict(rows)

@@ -16,126 +16,26 @@ Example
 
 from __future__ import annotations
 
-import dataclasses
-import io
-import json
-from dataclasses import dataclass
+import math
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
-from ps_graph.checks import check_choice, check_int, check_real, check_reward, check_seed, make_config
-from ps_graph.errors import ConfigError, PSGraphError, UnsupportedSpaceError
-from ps_graph.files import atomic_write_bytes
+from ps_graph.checks import check_int, check_reward, make_config
+from ps_graph.errors import ConfigError, PSGraphError, RewardError
 from ps_graph.percepts import action_list
 
 from .base import DiscreteActionAgent
+from .dqn_inputs import describe_space, observation_encoder
+from .dqnconfig import MAX_GRADIENT_STEPS, DQNConfig, check_memory
 from .replay import ReplayBuffer
 from .rules import td_target
 from .schedules import exponential_schedule, linear_schedule
 
-__all__ = ["DQNAgent", "DQNConfig", "bootstrap_values", "observation_encoder"]
-
-FORMAT = "qbaselines.DQNAgent"
-VERSION = 1
-
-
-@dataclass(frozen=True)
-class DQNConfig:
-    """DQN hyperparameters (Stable-Baselines3 names and defaults, unless noted).
-
-    learning_rate (1e-4), buffer_size (1e6), learning_starts (100), batch_size (32),
-    gamma (0.99), train_freq (4 env steps), gradient_steps (1), target_update_interval
-    (10,000 env steps), tau (1.0: hard copy; < 1: Polyak averaging at each update),
-    exploration_fraction (0.1 of ``total_timesteps``), exploration_initial_eps (1.0),
-    exploration_final_eps (0.05), exploration_schedule ("linear" as SB3, or the course's
-    "exponential" with time constant ``exploration_decay_steps``), total_timesteps
-    (the budget the linear schedule is laid over; SB3 takes it in ``learn``),
-    net_arch ((64, 64)), max_grad_norm (10), loss ("huber" | "mse"), double_dqn (False),
-    device ("auto" | "cpu" | "cuda"), torch_threads (1 on CPU: fastest for small MLPs;
-    0 leaves torch's default), seed.
-    """
-
-    learning_rate: float = 1e-4
-    buffer_size: int = 1_000_000
-    learning_starts: int = 100
-    batch_size: int = 32
-    gamma: float = 0.99
-    train_freq: int = 4
-    gradient_steps: int = 1
-    target_update_interval: int = 10_000
-    tau: float = 1.0
-    exploration_fraction: float = 0.1
-    exploration_initial_eps: float = 1.0
-    exploration_final_eps: float = 0.05
-    exploration_schedule: str = "linear"
-    exploration_decay_steps: float = 500.0
-    total_timesteps: int = 100_000
-    net_arch: tuple[int, ...] = (64, 64)
-    max_grad_norm: float = 10.0
-    loss: str = "huber"
-    double_dqn: bool = False
-    device: str = "auto"
-    torch_threads: int = 1
-    seed: int | None = None
-
-    def __post_init__(self) -> None:
-        fix = object.__setattr__
-        fix(self, "learning_rate", check_real("learning_rate", self.learning_rate, 0.0, low_open=True))
-        for name, low in (
-            ("buffer_size", 1),
-            ("learning_starts", 0),
-            ("batch_size", 1),
-            ("train_freq", 1),
-            ("gradient_steps", 0),
-            ("target_update_interval", 1),
-            ("total_timesteps", 1),
-            ("torch_threads", 0),
-        ):
-            fix(self, name, check_int(name, getattr(self, name), low))
-        fix(self, "gamma", check_real("gamma", self.gamma, 0.0, 1.0))
-        fix(self, "tau", check_real("tau", self.tau, 0.0, 1.0, low_open=True))
-        fix(self, "exploration_fraction", check_real("exploration_fraction", self.exploration_fraction, 0.0, 1.0))
-        for name in ("exploration_initial_eps", "exploration_final_eps"):
-            fix(self, name, check_real(name, getattr(self, name), 0.0, 1.0))
-        check_choice("exploration_schedule", self.exploration_schedule, ("linear", "exponential"))
-        fix(self, "exploration_decay_steps", check_real("exploration_decay_steps", self.exploration_decay_steps, 0.0))
-        arch = tuple(self.net_arch) if isinstance(self.net_arch, (list, tuple)) else None
-        if not arch or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in arch):
-            raise ConfigError(
-                f"net_arch must be a non-empty list of positive layer widths, e.g. [64, 64]; got {self.net_arch!r}."
-            )
-        fix(self, "net_arch", arch)
-        fix(self, "max_grad_norm", check_real("max_grad_norm", self.max_grad_norm, 0.0, low_open=True))
-        check_choice("loss", self.loss, ("huber", "mse"))
-        if not isinstance(self.double_dqn, (bool, np.bool_)):
-            raise ConfigError(f"double_dqn must be True or False; got {self.double_dqn!r}.")
-        fix(self, "double_dqn", bool(self.double_dqn))
-        check_choice("device", self.device, ("auto", "cpu", "cuda"))
-        fix(self, "seed", check_seed("seed", self.seed))
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["net_arch"] = list(self.net_arch)
-        return d
-
-
-def observation_encoder(space: spaces.Space):
-    """(size, encode): observations as flat float32 vectors. Box is cast, Discrete is
-    one-hot (the blog's ``state_to_dqn_input``), MultiDiscrete / Tuple / Dict are flattened
-    with gymnasium's space utilities (one-hot for their discrete parts)."""
-    if isinstance(space, spaces.Box):
-        size = int(np.prod(space.shape))
-        return size, lambda obs: np.asarray(obs, dtype=np.float32).reshape(size)
-    if isinstance(space, (spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary, spaces.Tuple, spaces.Dict)):
-        size = int(spaces.flatdim(space))
-        return size, lambda obs: np.asarray(spaces.flatten(space, obs), dtype=np.float32)
-    raise UnsupportedSpaceError(
-        f"observation space {space} ({type(space).__name__}) is not supported by DQN; expected Box, Discrete, "
-        "MultiDiscrete, MultiBinary, or a Tuple/Dict of those."
-    )
+__all__ = ["DQNAgent", "DQNConfig", "bootstrap_values", "describe_space", "observation_encoder"]
 
 
 def bootstrap_values(next_q_target, gamma: float, rewards, terminated, next_q_online=None):
@@ -162,11 +62,14 @@ def _torch():
 
 def _mlp(torch, sizes: list[int]):
     layers = []
-    for i in range(len(sizes) - 1):
+    for i in range(len(sizes) - 1):  # the layout layer_shapes describes
         layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
         if i < len(sizes) - 2:
             layers.append(torch.nn.ReLU())
     return torch.nn.Sequential(*layers)
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class DQNAgent(DiscreteActionAgent):
@@ -187,13 +90,14 @@ class DQNAgent(DiscreteActionAgent):
         self.actions = action_list(actions)
         self.observation_space = observation_space
         self.obs_dim, self.encode = observation_encoder(observation_space)
+        check_memory(c, self.obs_dim, len(self.actions))
         if c.device == "cuda" and not torch.cuda.is_available():
             raise ConfigError("device='cuda' but torch sees no CUDA device; use device='cpu' or 'auto'.")
         self.device = torch.device(
             "cuda" if c.device == "cuda" or (c.device == "auto" and torch.cuda.is_available()) else "cpu"
         )
         if self.device.type == "cpu" and c.torch_threads:
-            torch.set_num_threads(c.torch_threads)
+            torch.set_num_threads(min(c.torch_threads, os.cpu_count() or 1))
         self.rng = np.random.default_rng(c.seed)
         sizes = [self.obs_dim, *c.net_arch, len(self.actions)]
         with torch.random.fork_rng(devices=[]):  # seeded init that leaves torch's global RNG as it was
@@ -231,12 +135,15 @@ class DQNAgent(DiscreteActionAgent):
         Acting needs one small forward pass per step; a numpy copy of the weights (refreshed
         after every training round) does it without torch's per-call overhead.
         """
+        return self._forward(self.encode(observation))
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        """Q-values of the encoded observation ``x``."""
         if self._np_layers is None:
             linear = [m for m in self.q_net if isinstance(m, self._torch.nn.Linear)]
             self._np_layers = [
                 (m.weight.detach().cpu().numpy().T.copy(), m.bias.detach().cpu().numpy().copy()) for m in linear
             ]
-        x = self.encode(observation)
         last = len(self._np_layers) - 1
         for i, (w, b) in enumerate(self._np_layers):
             x = x @ w + b
@@ -255,7 +162,7 @@ class DQNAgent(DiscreteActionAgent):
         if self.num_timesteps < self.config.learning_starts or self.rng.random() < self.epsilon:
             a = int(self.rng.integers(len(self.actions)))
         else:
-            a = int(np.argmax(self.q_values(observation)))
+            a = int(np.argmax(self._forward(obs)))
         self._pending = (obs, a)
         return self.actions[a]
 
@@ -264,9 +171,15 @@ class DQNAgent(DiscreteActionAgent):
         if self._pending is None:
             return
         reward = check_reward(reward)
+        if abs(reward) > _FLOAT32_MAX:
+            raise RewardError(
+                f"reward {reward!r} does not fit DQN's float32 replay buffer (|reward| <= {_FLOAT32_MAX:.3g}); "
+                "scale the rewards down."
+            )
+        next_obs = self.encode(next_observation)
         obs, a = self._pending
         self._pending = None
-        self.buffer.add(obs, a, reward, self.encode(next_observation), terminated)
+        self.buffer.add(obs, a, reward, next_obs, terminated)
         self.num_timesteps += 1
         c = self.config
         if self.num_timesteps > c.learning_starts and self.num_timesteps % c.train_freq == 0 and c.gradient_steps:
@@ -291,9 +204,12 @@ class DQNAgent(DiscreteActionAgent):
         """``gradient_steps`` gradient steps, each on its own sampled batch; returns the last loss (NaN if none).
 
         The target network does not change during a round, so (for plain DQN) the targets of
-        all the round's batches come from one forward pass.
+        all the round's batches come from one forward pass. A loss that overflows (inf or NaN:
+        the network diverged) raises :class:`~ps_graph.errors.PSGraphError` rather than
+        spreading NaN through the weights.
         """
         torch, c = self._torch, self.config
+        gradient_steps = check_int("gradient_steps", gradient_steps, 0, MAX_GRADIENT_STEPS)
         if len(self.buffer) == 0:
             return float("nan")
         obs, actions, rewards, next_obs, terminated = (
@@ -329,69 +245,44 @@ class DQNAgent(DiscreteActionAgent):
         self._np_layers = None
         if loss is None:  # gradient_steps == 0: no step, no loss (as with an empty buffer)
             return float("nan")
-        return float(loss.item())
+        value = float(loss.item())
+        if not math.isfinite(value):
+            raise PSGraphError(
+                f"DQN's loss is {value} at update {self.num_updates}: the network diverged (its Q-values overflow "
+                "float32). Lower learning_rate, scale the rewards down, or use loss='huber'."
+            )
+        return value
 
     # ------------------------------------------------------------------ files
     def save(self, path) -> Path:
-        """Write weights (torch state dicts), hyperparameters (JSON) and counters atomically.
+        """Write weights (torch state dicts), hyperparameters, spaces (JSON) and counters
+        atomically; see :mod:`qbaselines.dqn_files` for the layout.
 
         The file loads with ``torch.load(weights_only=True)``: it holds tensors, strings and
         numbers only, never code.
         """
-        torch = self._torch
-        payload = {
-            "format": FORMAT,
-            "version": VERSION,
-            "config": json.dumps(self.config.to_dict()),
-            "q_net": self.q_net.state_dict(),
-            "target_net": self.target_net.state_dict(),
-            "state": json.dumps(
-                {
-                    "num_timesteps": self.num_timesteps,
-                    "num_updates": self.num_updates,
-                    "rng": self.rng.bit_generator.state,
-                }
-            ),
-        }
-        buf = io.BytesIO()
-        torch.save(payload, buf)
-        return atomic_write_bytes(path, buf.getvalue())
+        from .dqn_files import save_agent
+
+        return save_agent(self, path)
 
     @classmethod
     def load(cls, path, env=None, *, actions=None, observation_space=None) -> DQNAgent:
-        """Load a saved agent for ``env`` (or the given spaces). Files that are not a saved
-        DQNAgent, including pickles that would run code, are refused with a clear error.
+        """Load a saved agent for ``env`` (or the given spaces). Every field and tensor is
+        checked before it reaches the agent; a file that is not a saved DQNAgent (including
+        pickles that would run code), a damaged one, or one saved for an env with other spaces
+        raises :class:`~ps_graph.errors.FileFormatError` naming the file and the problem.
         The replay buffer and optimizer state are not saved: a loaded agent acts identically
         and can keep learning from a fresh buffer."""
-        torch = _torch()
-        path = Path(path)
-        try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise
-        except Exception as exc:
-            raise PSGraphError(
-                f"{path} is not a saved DQNAgent (it could not be read as weights only: {type(exc).__name__}). "
-                "Only files written by DQNAgent.save load; nothing in the file was executed."
-            ) from None
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            raise PSGraphError(f"{path} is not a saved DQNAgent (no '{FORMAT}' format marker).")
-        if payload.get("version") != VERSION:
-            raise PSGraphError(
-                f"{path} has format version {payload.get('version')!r}; this qbaselines reads version {VERSION}."
-            )
-        config = json.loads(payload["config"])
-        config["net_arch"] = tuple(config["net_arch"])
+        from .dqn_files import load_agent
+
         if env is not None:
             actions, observation_space = env.action_space, env.observation_space
-        agent = cls(actions, observation_space, config=DQNConfig(**config))
-        agent.q_net.load_state_dict(payload["q_net"])
-        agent._np_layers = None
-        agent.target_net.load_state_dict(payload["target_net"])
-        state = json.loads(payload["state"])
-        agent.num_timesteps, agent.num_updates = state["num_timesteps"], state["num_updates"]
-        agent.rng.bit_generator.state = state["rng"]
-        return agent
+        if actions is None or observation_space is None:
+            raise ConfigError(
+                "DQNAgent.load needs the env the agent was trained on (or actions= and observation_space=): "
+                "DQNAgent.load(path, env)."
+            )
+        return load_agent(cls, _torch(), path, actions, observation_space)
 
     def __repr__(self) -> str:
         return f"DQNAgent({self.config}, device={self.device})"

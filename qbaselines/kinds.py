@@ -67,10 +67,11 @@ def check_dqn(env, spec: RunSpec) -> None:
     from ps_graph.percepts import action_list
 
     from .dqn import DQNConfig, observation_encoder
+    from .dqnconfig import check_memory
 
-    make_config(DQNConfig, None, dqn_hyperparameters(spec), "DQN")
-    observation_encoder(env.observation_space)
-    action_list(env.action_space)
+    config = make_config(DQNConfig, None, dqn_hyperparameters(spec), "DQN")
+    obs_dim, _ = observation_encoder(env.observation_space)
+    check_memory(config, obs_dim, len(action_list(env.action_space)))
 
 
 def save_q(agent: QLearningAgent, path) -> Path:

@@ -22,9 +22,13 @@ from ps_graph.errors import ConfigError
 
 from .schedules import SCHEDULES, Schedule, make_schedule
 
-__all__ = ["EXPLORATIONS", "RENAMED", "QLearningConfig", "q_config"]
+__all__ = ["EXPLORATIONS", "MAX_DECAY_EPISODES", "RENAMED", "QLearningConfig", "q_config"]
 
 EXPLORATIONS = ("epsilon_greedy", "noisy_argmax")
+
+#: The longest epsilon schedule, in episodes (1e9): a longer one never leaves its start in
+#: any run this toolkit makes (a billion episodes), so it is a typo (an exponent too many).
+MAX_DECAY_EPISODES = 1e9
 
 #: Hyperparameters renamed to Stable-Baselines3's exploration names: old name -> new name.
 #: Keywords with an old name are refused with the new one; Q-learning files saved with the
@@ -58,7 +62,8 @@ class QLearningConfig:
     exploration_final_eps: float = 0.05
     """Epsilon at the end of the schedule, in [0, 1]."""
     exploration_decay_episodes: float = 100.0
-    """Length (linear) or time constant (exponential) of the schedule, in episodes, >= 0."""
+    """Length (linear) or time constant (exponential) of the schedule, in episodes, in [0, 1e9]
+    (:data:`MAX_DECAY_EPISODES`; the number of actions is bounded by :data:`ps_graph.percepts.MAX_ACTIONS`)."""
     noise_scale: float = 1.0
     """Noisy argmax adds ``noise_scale * randn / (episode + 1)`` to the Q-values; >= 0."""
     q_init: float = 0.0
@@ -78,7 +83,13 @@ class QLearningConfig:
         fix(
             self,
             "exploration_decay_episodes",
-            check_real("exploration_decay_episodes", self.exploration_decay_episodes, 0.0),
+            check_real(
+                "exploration_decay_episodes",
+                self.exploration_decay_episodes,
+                0.0,
+                MAX_DECAY_EPISODES,
+                hint="The schedule's length in episodes; the default is 100.",
+            ),
         )
         check_choice("exploration_schedule", self.exploration_schedule, SCHEDULES)
         fix(self, "noise_scale", check_real("noise_scale", self.noise_scale, 0.0))

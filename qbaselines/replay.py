@@ -13,7 +13,11 @@ import numpy as np
 
 from ps_graph.checks import check_int
 
-__all__ = ["ReplayBuffer"]
+__all__ = ["MAX_CAPACITY", "ReplayBuffer"]
+
+#: The largest replay buffer (``buffer_size``) in transitions; the memory it takes for a given
+#: observation size is :meth:`ReplayBuffer.nbytes`, checked against DQN's memory budget.
+MAX_CAPACITY = 10**8
 
 
 class ReplayBuffer:
@@ -24,7 +28,8 @@ class ReplayBuffer:
     """
 
     def __init__(self, capacity: int, obs_dim: int) -> None:
-        self.capacity = check_int("buffer_size", capacity, 1)
+        self.capacity = check_int("buffer_size", capacity, 1, MAX_CAPACITY)
+        obs_dim = check_int("obs_dim", obs_dim, 1)
         self.observations = np.zeros((self.capacity, obs_dim), np.float32)
         self.next_observations = np.zeros((self.capacity, obs_dim), np.float32)
         self.actions = np.zeros(self.capacity, np.int64)
@@ -32,6 +37,16 @@ class ReplayBuffer:
         self.terminated = np.zeros(self.capacity, np.float32)
         self._next = 0
         self._size = 0
+
+    @staticmethod
+    def nbytes(capacity: int, obs_dim: int) -> int:
+        """The bytes a buffer of ``capacity`` transitions of ``obs_dim`` floats preallocates:
+        two float32 observations, an int64 action, a float32 reward and a float32 flag each.
+
+        >>> ReplayBuffer.nbytes(1000, 4)
+        48000
+        """
+        return capacity * (2 * 4 * obs_dim + 8 + 4 + 4)
 
     def __len__(self) -> int:
         return self._size

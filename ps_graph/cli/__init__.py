@@ -30,6 +30,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from ..checks import printable
 from ..errors import PSGraphError
 from . import compare, demo, envs, inspecting, train
 from .args import CommandError, parse_percept, parse_setting
@@ -59,11 +60,18 @@ def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentPar
     return dict(action.choices)
 
 
+#: The longest error line the command prints (longer messages are cut and say their length).
+MESSAGE_LIMIT = 2000
+
+
 def _message(exc: BaseException) -> str:
+    """``exc`` as one printable line: whitespace runs become one space, control characters
+    (ANSI escapes) are shown escaped, and the line is cut at :data:`MESSAGE_LIMIT` characters."""
     if isinstance(exc, OSError) and exc.filename:
-        return f"{exc.strerror or exc}: {exc.filename}"
-    text = " ".join([str(exc) or type(exc).__name__, *getattr(exc, "__notes__", [])])
-    return " ".join(text.split())  # one line
+        text = f"{exc.strerror or exc}: {exc.filename}"
+    else:
+        text = " ".join([str(exc) or type(exc).__name__, *getattr(exc, "__notes__", [])])
+    return printable(" ".join(text.split()), MESSAGE_LIMIT)
 
 
 def _log_warnings_only() -> None:

@@ -41,6 +41,7 @@ __all__ = [
     "parse_percept",
     "parse_setting",
     "positive_int",
+    "positive_real",
     "probability",
     "real",
     "seed",
@@ -99,6 +100,13 @@ def real(text: str) -> float:
         value = math.nan
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def positive_real(text: str) -> float:
+    value = real(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
 
 

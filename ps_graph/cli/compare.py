@@ -15,7 +15,18 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from .args import add_budget, add_jobs, add_quiet, add_seed, add_set, add_summary, budget, env_id, split_settings
+from .args import (
+    add_budget,
+    add_jobs,
+    add_quiet,
+    add_seed,
+    add_set,
+    add_summary,
+    budget,
+    env_id,
+    positive_real,
+    split_settings,
+)
 from .kinds import describe_kinds, kind_names
 
 __all__ = ["add_parser", "finish", "run"]
@@ -27,7 +38,9 @@ DESCRIPTION = (
     "ps_graph.experiments (runs/<agent>/<env>/seed-<seed>/, episodes.csv) plus the report: "
     "report.html (self-contained, works offline), summary.csv, curves-<env>.png and "
     "ps_agent.json (run 0 of the first PS agent). Resume: run the same command again; finished "
-    "runs are kept and skipped, interrupted ones redone."
+    "runs are kept and skipped, interrupted ones redone. One compare writes a folder at a time "
+    "(OUT/compare.lock), and a folder keeps one setting of each agent and environment: other "
+    "settings, another --seed or budget on the same --out is an error, never overwritten or mixed."
 )
 EPILOG = (
     "example: ps-graph compare --env FrozenLake-v1 --set env.is_slippery=false --agents ps,q "
@@ -38,6 +51,7 @@ EPILOG = (
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``compare`` to ``subparsers``; returns its parser."""
     from ..experiments import BACKENDS
+    from ..experiments.cluster import CONNECT_TIMEOUT
 
     parser = subparsers.add_parser("compare", help=HELP, description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument(
@@ -74,7 +88,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="Dask scheduler address such as tcp://10.0.0.1:8786 (needs pip install 'ps_graph[cluster]')",
+        help="Dask scheduler address such as tcp://10.0.0.1:8786 (needs pip install 'ps_graph[cluster]'); "
+        "checked before connecting",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=positive_real,
+        default=CONNECT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"give up on reaching the --scheduler after SECONDS (default {CONNECT_TIMEOUT:g})",
     )
     add_summary(parser)
     parser.add_argument(
@@ -133,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         backend=args.backend,
         scheduler=args.scheduler,
+        connect_timeout=args.connect_timeout,
         progress=not args.quiet,
         **budget(args),
     )

@@ -13,11 +13,14 @@ one-line error that says how to load it in Python.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from ..checks import printable
+from ..fileformat import load_file
 from ..registry import agent_kind, kind_for_format, kinds
 from .args import PERCEPT_HELP, CommandError, add_count, parse_percept, probability
 from .kinds import PS_FORMAT, loader_call, ps_kinds
@@ -25,6 +28,8 @@ from .kinds import PS_FORMAT, loader_call, ps_kinds
 __all__ = ["add_parser", "load_ps_agent", "run"]
 
 _ZIP_MAGIC = b"PK\x03\x04"
+#: The most characters of one label (percept, action, clip) that ``inspect`` prints.
+LABEL_LIMIT = 80
 
 HELP = "summarize, explain and draw a saved PS agent"
 DESCRIPTION = (
@@ -66,13 +71,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def _file_format(data: bytes) -> str | None:
-    """The ``format`` field of a JSON file, or None when the data is not a JSON object with one."""
+def _file_format(data: bytes) -> tuple[str | None, bool]:
+    """The ``format`` field of a JSON file (None when the data is not a JSON object with one),
+    and whether the data is a zip archive."""
     try:
         value = json.loads(data).get("format")
     except (ValueError, AttributeError, RecursionError):
-        return None
-    return value if isinstance(value, str) else None
+        value = None
+    return (value if isinstance(value, str) else None), data.startswith(_ZIP_MAGIC)
 
 
 def _loaders(file_format: str | None) -> str:
@@ -91,14 +97,16 @@ def _loaders(file_format: str | None) -> str:
 def load_ps_agent(path: Path) -> Any:
     """The PS agent saved at ``path``, loaded by a kind registered for :data:`PS_FORMAT`.
 
-    A file of another kind (its ``format`` field names it; a zip archive, as torch-based
-    agents write, has none) raises a :class:`CommandError` that says how to load it instead;
-    any other unreadable file gets the PS loader's own error.
+    The file is read through :func:`ps_graph.fileformat.load_file`, so a directory, a device
+    (``/dev/zero``), a FIFO or a file over the size limit is refused before it is read. A
+    file of another kind (its ``format`` field names it; a zip archive, as torch-based agents
+    write, has none) raises a :class:`CommandError` that says how to load it instead; any
+    other unreadable file gets the PS loader's own error.
     """
     readers = ", ".join(ps_kinds())
     then = f"inspect reads PS agents ({readers}), the files ps_graph.save writes."
-    data = Path(path).read_bytes()
-    file_format = _file_format(data)
+    # read as every agent file is (a regular file under the size limit), so /dev/zero or a FIFO is refused
+    file_format, zipped = load_file(path, _file_format, "agent file")
     if file_format is not None and file_format != PS_FORMAT:
         writers = kind_for_format(file_format)
         if not writers:
@@ -110,7 +118,7 @@ def load_ps_agent(path: Path) -> Any:
             f"{path} holds a {', '.join(writers)} agent (format {file_format!r}, not {PS_FORMAT!r}): "
             f"load it in Python with {_loaders(file_format)}. {then}"
         )
-    if file_format is None and data.startswith(_ZIP_MAGIC):
+    if file_format is None and zipped:
         raise CommandError(
             f"{path} is a zip archive (as torch.save writes), not a JSON agent file: load it in "
             f"Python with its kind's loader ({_loaders(None)}). {then}"
@@ -131,10 +139,18 @@ def _print_summary(ecm, rows_shown: int, out) -> None:
     print(f"{len(rows)} percepts; most likely action per percept (first {min(len(rows), rows_shown)}):", file=out)
     for row in rows[:rows_shown]:
         print(
-            f"  {row.label:>12} -> {row.most_likely_label}  (p = {row.probabilities[row.most_likely]:.3f}, "
+            f"  {printable(row.label, LABEL_LIMIT):>12} -> {printable(row.most_likely_label, LABEL_LIMIT)}  "
+            f"(p = {row.probabilities[row.most_likely]:.3f}, "
             f"entropy {row.entropy:.3f} nats, visits {row.visits})",
             file=out,
         )
+
+
+def _printable_explanation(explanation):
+    """``explanation`` with every clip's name (its label, else its key) escaped for the terminal."""
+    clips = {explanation.percept, *explanation.probabilities, *(c for path, _ in explanation.paths for c in path)}
+    names = {clip: printable(explanation.labels.get(clip, str(clip)), LABEL_LIMIT) for clip in clips}
+    return dataclasses.replace(explanation, labels=names)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -144,11 +160,11 @@ def run(args: argparse.Namespace) -> int:
     agent = load_ps_agent(args.saved)
     ecm = agent.ecm if hasattr(agent, "ecm") else agent.to_ecm()
     out = sys.stdout
-    print(f"{args.saved}: {type(agent).__name__}, {ecm!r}", file=out)
+    print(f"{printable(args.saved, 300)}: {type(agent).__name__}, {printable(repr(ecm), 300)}", file=out)
     keys = [clip[1] for clip in ecm.clips("percept")]
     if args.explain is not None:
         key = parse_percept(args.explain, keys)
-        print(explain(ecm, ("percept", key), k=args.paths).to_text(), file=out)
+        print(_printable_explanation(explain(ecm, ("percept", key), k=args.paths)).to_text(), file=out)
     else:
         _print_summary(ecm, args.rows, out)
     if args.html is not None:
@@ -164,5 +180,5 @@ def run(args: argparse.Namespace) -> int:
             min_probability=args.min_probability,
             title=f"ECM of {Path(args.saved).name}",
         )
-        print(f"wrote {path}", file=out)
+        print(f"wrote {printable(path, 300)}", file=out)
     return 0

@@ -9,6 +9,17 @@ calling :func:`register_envs`, leaves the registry as it is):
 * ``ps_graph/GridWorld-v0``: :class:`GridWorld`, an open 10 x 10 grid; 2000 steps per episode.
 * ``ps_graph/DynaMaze-v0``: :class:`GridWorld` with :data:`DYNA_MAZE`; 3000 steps per episode.
 * ``ps_graph/MountainCarDiscrete-v0``: MountainCar through :class:`DiscretizeBox`; 200 steps.
+* ``ps_graph/Reset1D-v0``, ``ps_graph/Reset2D-v0``, ``ps_graph/TurnReset2D-v0``: target search with
+  resetting (:mod:`ps_graph.envs.search_envs`); episodes of 10,000 steps.
+* ``ps_graph/Foraging-v0``: :class:`Foraging`, the foraging world; episodes of 200 steps.
+
+``ps_graph.envs.Locusts`` (loaded on first use; needs the ``multi`` extra, PettingZoo) is the
+locust ring of Ried, Müller & Briegel as a PettingZoo AEC environment, for
+:func:`ps_graph.train_multi`.
+
+Fixed reference strategies for the search worlds and their efficiencies are in
+:mod:`ps_graph.envs.strategies`; the dynamics, for many walkers at once, in
+:mod:`ps_graph.envs.search`.
 
 The grid limits are about three times a random walker's mean time to the goal (600 and 870
 steps), so an untrained agent finishes most episodes; pass ``max_episode_steps`` to
@@ -36,6 +47,7 @@ from .generalization import DriverGame, NeverEndingColourGame
 from .grid import ACTIONS, DYNA_MAZE, GridWorld, open_grid
 from .invasion import InvasionGame
 from .mountain_car import DiscretizeBox, discrete_mountain_car
+from .search_envs import Foraging, Reset1D, Reset2D, TurnReset2D
 
 __all__ = [
     "ACTIONS",
@@ -44,10 +56,15 @@ __all__ = [
     "DiscretizeBox",
     "DriverGame",
     "EnvError",
+    "Foraging",
     "GridWorld",
     "InvasionGame",
+    "Locusts",
     "NeverEndingColourGame",
     "OneStepGame",
+    "Reset1D",
+    "Reset2D",
+    "TurnReset2D",
     "discrete_mountain_car",
     "open_grid",
     "register_envs",
@@ -68,7 +85,20 @@ _SPECS: dict[str, dict[str, Any]] = {
         "max_episode_steps": 200,
         "reward_threshold": -110.0,
     },
+    "ps_graph/Reset1D-v0": {"entry_point": "ps_graph.envs.search_envs:Reset1D"},
+    "ps_graph/Reset2D-v0": {"entry_point": "ps_graph.envs.search_envs:Reset2D"},
+    "ps_graph/TurnReset2D-v0": {"entry_point": "ps_graph.envs.search_envs:TurnReset2D"},
+    "ps_graph/Foraging-v0": {"entry_point": "ps_graph.envs.search_envs:Foraging"},
 }
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Locusts":  # PettingZoo loads only when the collective env is asked for
+        from .locusts import Locusts
+
+        return Locusts
+    raise AttributeError(f"module 'ps_graph.envs' has no attribute {name!r}")
+
 
 #: Every id this package registers.
 ENV_IDS = tuple(_SPECS)

@@ -56,10 +56,19 @@ Resume
     ``out`` skips every finished run and redoes, from scratch, every run folder without a
     valid ``config.json`` matching its ``episodes.csv`` (a malformed one, or a checksum that
     does not match, is logged as a warning: :class:`~ps_graph.errors.DamagedRunError`). A
-    finished run whose spec differs from the one asked for (other hyperparameters or budget
-    under the same names) is an error, never overwritten. The
-    combined ``OUT/episodes.csv`` is rebuilt from the run folders, so no row is lost or
-    duplicated however often a comparison was interrupted.
+    finished run whose spec differs from the one asked for is an error, never overwritten:
+    a folder keeps one setting of each agent and environment, so the same names with other
+    hyperparameters, env kwargs, root seed or budget are refused before anything runs
+    (:func:`~ps_graph.experiments.store.check_settings`). The combined ``OUT/episodes.csv``
+    is rebuilt from the run folders, so no row is lost or duplicated however often a
+    comparison was interrupted.
+
+One writer
+    ``compare`` holds ``OUT/compare.lock`` (its pid, host, start time and command) while it
+    runs; a second ``compare`` on the same folder refuses, naming the owner. A lock left by
+    a process of this host that no longer runs is taken over with a warning; one from
+    another host is never broken automatically (:mod:`ps_graph.experiments.lock`).
+    :func:`run_one` takes no lock: array jobs write different run folders at once.
 
 Summaries
     :func:`summarize` gives final performance (mean and 95 % CI over runs), area under the

@@ -13,15 +13,19 @@ from ..checks import check_choice, check_int
 from ..errors import ConfigError, DamagedRunError, IncompleteRunError
 from ..registry import agent_kind
 from ..training import TrainResult
+from .cluster import CONNECT_TIMEOUT, check_connect_timeout, check_scheduler, dask_runs
+from .lock import folder_lock
 from .single import run_spec, validate
 from .specs import RunSpec, expand
 from .store import (
     check_out,
+    check_settings,
     clear_unfinished,
     read_config,
     read_run,
     rebuild_episode_csv,
     run_folder,
+    same_spec,
     save_run,
 )
 
@@ -91,7 +95,7 @@ def _status(folder: Path, spec: RunSpec) -> bool:
             logger.info("unfinished run in %s (%s); it is redone", folder, exc)
         clear_unfinished(folder)
         return False
-    if found != spec:
+    if not same_spec(found, spec):
         diff = [k for k, v in spec.to_dict().items() if found.to_dict().get(k) != v]
         raise ConfigError(
             f"{folder} holds a finished run of a different spec (differs in {', '.join(diff)}: "
@@ -118,42 +122,6 @@ def _loky(pending: Sequence[RunSpec], builds: dict[str, Callable], workers: int)
         yield from parallel(delayed(_task)(spec, builds[spec.agent.kind], 1) for spec in pending)
 
 
-def _dask(pending: Sequence[RunSpec], builds: dict[str, Callable], workers: int, scheduler: Any) -> _Finished:
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise ConfigError(
-            "the Dask backend needs distributed: pip install 'dask[distributed]' (or pip install 'ps_graph[cluster]')."
-        ) from None
-    cluster = client = None
-    futures = []
-    try:
-        if isinstance(scheduler, Client):
-            active = scheduler
-        elif scheduler is None:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-            logger.info("started a local Dask cluster with %d workers at %s", workers, cluster.scheduler_address)
-            active = client = Client(cluster, set_as_default=False)
-        else:
-            try:
-                active = client = Client(scheduler, set_as_default=False)
-            except (OSError, TimeoutError) as exc:
-                raise ConfigError(
-                    f"cannot reach the Dask scheduler at {scheduler!r}: {exc}. Check the address (the scheduler "
-                    "prints it, e.g. tcp://10.0.0.1:8786) and that it is running."
-                ) from None
-        futures = [active.submit(_task, spec, builds[spec.agent.kind], 1, pure=False) for spec in pending]
-        for future in as_completed(futures, loop=active.loop):
-            yield future.result()
-    finally:
-        if futures:
-            active.cancel([f for f in futures if not f.done()])
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
-
-
 def compare(
     agents,
     envs,
@@ -167,6 +135,7 @@ def compare(
     jobs: int = -1,
     backend: str | None = None,
     scheduler: Any = None,
+    connect_timeout: float = CONNECT_TIMEOUT,
     progress: bool = True,
 ) -> dict[tuple[str, str], list[TrainResult]]:
     """Train every agent on every environment for ``runs`` seeds; write and return the results.
@@ -189,13 +158,21 @@ def compare(
         ``jobs`` workers). A single run left, or ``jobs=1``, runs in this process.
     scheduler : a Dask scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``.
         Workers need ps_graph installed; they return results and this process writes them,
-        so the cluster needs no shared filesystem.
+        so the cluster needs no shared filesystem. An address is checked before connecting
+        (``SCHEME://HOST:PORT``, see :func:`~ps_graph.experiments.cluster.check_scheduler`).
+    connect_timeout : seconds to wait for the ``scheduler`` (default 5) before giving up
+        with a ConfigError.
     progress : show a tqdm bar over runs (on stderr).
 
     The first run that raises stops the comparison with its error (noting which run);
     runs finished before it are kept, and calling ``compare`` again resumes.
 
-    Every agent's hyperparameters are checked on every environment before any run starts.
+    Every agent's hyperparameters are checked on every environment before any run starts,
+    and so are the settings against the finished runs in ``out``: the same agent or
+    environment name with other settings, another root seed or budget is a ConfigError
+    (see :func:`~ps_graph.experiments.store.check_settings`). One ``compare`` writes a
+    folder at a time: it holds ``OUT/compare.lock`` while it runs (see
+    :mod:`ps_graph.experiments.lock`), and a second one on the same folder refuses.
     Returns ``{(agent name, env name): [TrainResult of run 0, 1, ...]}``, agent by agent,
     read back from ``out``; ``OUT/episodes.csv`` is rebuilt from every finished run in ``out``.
 
@@ -210,23 +187,28 @@ def compare(
     """
     specs = expand(agents, envs, runs=runs, seed=seed, episodes=episodes, total_steps=total_steps, max_steps=max_steps)
     out = check_out(out)
-    jobs, backend = _check_backend(jobs, backend, scheduler)
+    jobs, backend, scheduler = _check_backend(jobs, backend, scheduler)
+    connect_timeout = check_connect_timeout(connect_timeout)
     validate(specs)
     builds = {spec.agent.kind: agent_kind(spec.agent.kind).builder() for spec in specs}
-    pending, backend, workers = _plan(out, specs, jobs, backend)
-    from tqdm.auto import tqdm
+    with folder_lock(out):
+        check_settings(out, specs)
+        pending, backend, workers = _plan(out, specs, jobs, backend)
+        from tqdm.auto import tqdm
 
-    with tqdm(
-        total=len(specs), initial=len(specs) - len(pending), unit="run", desc="compare", disable=not progress
-    ) as bar:
-        if pending:
-            _save_finished(out, _finished_runs(backend, pending, builds, workers, scheduler), bar)
-    rebuild_episode_csv(out)
-    return _read_results(out, specs)
+        with tqdm(
+            total=len(specs), initial=len(specs) - len(pending), unit="run", desc="compare", disable=not progress
+        ) as bar:
+            if pending:
+                finished = _finished_runs(backend, pending, builds, workers, scheduler, connect_timeout)
+                _save_finished(out, finished, bar)
+        rebuild_episode_csv(out)
+        return _read_results(out, specs)
 
 
-def _check_backend(jobs: int, backend: str | None, scheduler: Any) -> tuple[int, str]:
-    """``jobs`` and ``backend`` checked (the backend defaults to Dask with a scheduler, loky without)."""
+def _check_backend(jobs: int, backend: str | None, scheduler: Any) -> tuple[int, str, Any]:
+    """``jobs``, ``backend`` and ``scheduler`` checked (the backend defaults to Dask with a scheduler,
+    loky without; an address is parsed, not yet connected to)."""
     if jobs != -1:
         jobs = check_int("jobs", jobs, 1, hint="Use -1 for one worker per CPU core, 1 to run in this process.")
     if backend is None:
@@ -236,12 +218,9 @@ def _check_backend(jobs: int, backend: str | None, scheduler: Any) -> tuple[int,
         raise ConfigError(
             f"scheduler={scheduler!r} needs backend='dask' (or leave backend unset); got backend={backend!r}."
         )
-    if scheduler is not None and not isinstance(scheduler, str) and type(scheduler).__name__ != "Client":
-        raise ConfigError(
-            f"scheduler must be a Dask scheduler address such as 'tcp://10.0.0.1:8786' or a "
-            f"distributed.Client; got {scheduler!r}."
-        )
-    return jobs, backend
+    if scheduler is not None and type(scheduler).__name__ != "Client":
+        scheduler = check_scheduler(scheduler)
+    return jobs, backend, scheduler
 
 
 def _plan(out: Path, specs: Sequence[RunSpec], jobs: int, backend: str) -> tuple[list[RunSpec], str, int]:
@@ -265,14 +244,14 @@ def _plan(out: Path, specs: Sequence[RunSpec], jobs: int, backend: str) -> tuple
 
 
 def _finished_runs(
-    backend: str, pending: Sequence[RunSpec], builds: dict[str, Callable], workers: int, scheduler: Any
+    backend: str, pending: Sequence[RunSpec], builds: dict[str, Callable], workers: int, scheduler: Any, timeout: float
 ) -> _Finished:
     """The ``(spec, result)`` pairs of ``pending``, as the backend finishes them."""
     if backend == "serial":
         return _serial(pending, builds)
     if backend == "loky":
         return _loky(pending, builds, workers)
-    return _dask(pending, builds, workers, scheduler)
+    return dask_runs(_task, pending, builds, workers, scheduler, timeout)
 
 
 def _save_finished(out: Path, finished: _Finished, bar) -> None:

@@ -24,12 +24,22 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import printable
 from ..errors import ConfigError, DamagedRunError, IncompleteRunError
 from ..files import EPISODE_COLUMNS, atomic_write_text, episode_csv_text, episode_rows
 from ..training import TrainResult
-from .specs import RunSpec, slug
+from .specs import EnvSpec, RunSpec, slug
 
-__all__ = ["EPISODE_COLUMNS", "load_results", "read_run", "rebuild_episode_csv", "run_folder", "save_run"]
+__all__ = [
+    "EPISODE_COLUMNS",
+    "check_settings",
+    "load_results",
+    "read_run",
+    "rebuild_episode_csv",
+    "run_folder",
+    "save_run",
+    "same_spec",
+]
 
 logger = logging.getLogger("ps_graph.experiments")
 
@@ -229,3 +239,88 @@ def clear_unfinished(folder: Path) -> None:
         (folder / name).unlink(missing_ok=True)
     for tmp in folder.glob(".*.tmp"):
         tmp.unlink(missing_ok=True)
+
+
+def _canonical(value: Any) -> str:
+    """``value`` (JSON data) as canonical JSON text: keys sorted, a whole float written as the
+    integer (1.0 is 1), a boolean kept apart from the numbers (True is not 1, as Python says)."""
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [plain(x) for x in v]
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        return v
+
+    return json.dumps(plain(value), sort_keys=True)
+
+
+def same_spec(a: RunSpec, b: RunSpec) -> bool:
+    """Whether two specs ask for the same run: equal as JSON, where 1.0 is 1 but True is not 1.
+
+    >>> from ps_graph.experiments import AgentSpec, EnvSpec
+    >>> specs = [RunSpec(AgentSpec("q", {"x": v}), EnvSpec("E-v0"), run=0, seed=1, episodes=2) for v in (1, 1.0, True)]
+    >>> same_spec(specs[0], specs[1]), same_spec(specs[0], specs[2]), specs[0] == specs[2]
+    (True, False, True)
+    """
+    return _canonical(a.to_dict()) == _canonical(b.to_dict())
+
+
+def _settings(spec: RunSpec) -> dict[str, Any]:
+    """The settings a results folder keeps one of, by what names them: an agent name, an
+    environment name and a run of an agent on an environment (its seed and budget)."""
+    d = spec.to_dict()
+    return {
+        f"agent {spec.agent.name!r}": d["agent"],
+        f"environment {spec.env.name!r}": d["env"],
+        f"run {spec.run} of {spec.agent.name!r} on {spec.env.name!r}": {
+            k: d[k] for k in ("seed", "episodes", "total_steps", "max_steps")
+        },
+    }
+
+
+def _default_named(spec: RunSpec) -> bool:
+    """Whether the spec's environment has its default name, made from its id and kwargs."""
+    return EnvSpec(spec.env.id, spec.env.kwargs).name == spec.env.name
+
+
+def _refuse(out: Path, name: str, was: str, now: str) -> ConfigError:
+    return ConfigError(
+        f"{out} holds finished runs of other settings: {name} ran with {printable(was, 200)}, this compare asks "
+        f"for {printable(now, 200)}. A results folder keeps one setting of each agent and environment, and runs "
+        "are never overwritten or mixed: use another out folder, or the settings it was made with (its "
+        "runs/*/*/*/config.json say which), or give the agent or environment another name."
+    )
+
+
+def check_settings(out, specs) -> None:
+    """Refuse ``specs`` that contradict the finished runs in ``out``, before anything runs.
+
+    A results folder keeps one setting of each name: the same agent name with other
+    hyperparameters, an environment with kwargs it has not run with (unless named apart:
+    the default names differ with the kwargs, so those folders would never meet), another
+    root seed (run ``i`` would be there twice) or another budget raise
+    :class:`~ps_graph.errors.ConfigError` naming the first conflict. New agents, new
+    environments and more runs are fine; runs are never overwritten or mixed.
+    """
+    out = Path(out)
+    if not (out / RUNS).is_dir():
+        return
+    recorded: dict[str, str] = {}
+    variants: dict[str, set[str]] = {}  # env id -> the kwargs it ran with under its default name
+    for found, _ in _finished(out):
+        for name, value in _settings(found).items():
+            recorded.setdefault(name, _canonical(value))
+        if _default_named(found):
+            variants.setdefault(found.env.id, set()).add(_canonical(found.env.kwargs))
+    for spec in specs:
+        for name, value in _settings(spec).items():
+            now = _canonical(value)
+            if recorded.get(name, now) != now:
+                raise _refuse(out, name, recorded[name], now)
+        kwargs = _canonical(spec.env.kwargs)
+        if _default_named(spec) and kwargs not in variants.get(spec.env.id, {kwargs}):
+            was = " or ".join(sorted(variants[spec.env.id]))
+            raise _refuse(out, f"environment {spec.env.id!r} (its kwargs)", was, kwargs)

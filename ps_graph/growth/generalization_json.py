@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..checks import check_int, show
 from ..errors import ConfigError, PSGraphError
-from ..fileformat import check_entries, check_flag, check_key, check_object
+from ..fileformat import check_entries, check_flag, check_key, check_object, key_in_space
 
 if TYPE_CHECKING:
     from ..agent import PSAgent
@@ -58,6 +58,11 @@ def read_state(make: Callable[..., Any], doc: Any, agent: PSAgent, max_features:
         features = check_int(
             "growth.state.features", features, 1, max_features, allowed=f"null or an integer in 1..{max_features}"
         )
+        if agent.config.max_hops <= features:  # percept -> 1 wildcard -> ... -> `features` wildcards -> action
+            raise ConfigError(
+                f"growth.state.features is {features}, so walks through wildcard clips may take up to {features + 1} "
+                f"hops, more than config.max_hops = {agent.config.max_hops}; raise max_hops."
+            )
     ecm = agent.ecm
 
     def percept(where: str, value) -> tuple:
@@ -67,6 +72,7 @@ def read_state(make: Callable[..., Any], doc: Any, agent: PSAgent, max_features:
             not isinstance(key, tuple)
             or len(key) != features
             or None in key
+            or not key_in_space(key, agent.observation_space)
             or clip not in ecm
             or ecm.kind(clip) != "percept"
         ):

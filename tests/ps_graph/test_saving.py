@@ -2,6 +2,7 @@
 
 import copy
 import json
+import os
 import pickle
 from pathlib import Path
 
@@ -365,8 +366,8 @@ MUTATIONS = [
     ("PSAgent", "ecm.clips.0.layer", 5, ["ecm: clip ('action', 0) is in layer 5"]),
     ("PSAgent", "ecm.clips.0.key", {"a": 1}, ["ecm.clips[0].key", "a dict"]),
     ("PSAgent", "ecm.clips", "all of them", ["ecm.clips must be a JSON list; got 'all of them'"]),
-    ("PSAgent", "ecm.edges.0.h", -0.5, ["ecm.edges[0].h must be a finite number > 0.0; got -0.5"]),
-    ("PSAgent", "ecm.edges.0.h", 0, ["ecm.edges[0].h must be a finite number > 0.0; got 0"]),
+    ("PSAgent", "ecm.edges.0.h", -0.5, ["ecm.edges[0].h must be a finite number > 0.0 and <= 1e+15; got -0.5"]),
+    ("PSAgent", "ecm.edges.0.h", 0, ["ecm.edges[0].h must be a finite number > 0.0 and <= 1e+15; got 0"]),
     ("PSAgent", "ecm.edges.0.glow", -1, ["ecm.edges[0].glow must be a finite number >= 0.0"]),
     ("PSAgent", "ecm.edges.0.h", 7.5, ["ecm.lazy.rows[0].h[0]", "the file was edited", "Delete the 'lazy' part"]),
     (
@@ -418,11 +419,16 @@ MUTATIONS = [
         [{"source": ["percept", 0], "target": ["action", 0], "positive": 1}],
         ["state.emotions[0].positive must be true or false; got 1"],
     ),
-    ("TwoLayerPS", "state.percept_keys.0", 99, ["state: percept key 99 is not an observation of Discrete(16)"]),
-    ("TwoLayerPS", "state.percept_keys.1", "__import__('os')", ["state: percept key"]),
+    (
+        "TwoLayerPS",
+        "state.percept_keys.0",
+        99,
+        ["state.percept_keys[0] is 99, which is not an observation of the file's observation_space Discrete(16)"],
+    ),
+    ("TwoLayerPS", "state.percept_keys.1", "__import__('os')", ["state.percept_keys[1] is \"__import__('os')\""]),
     ("TwoLayerPS", "state.h.0", [1.0, 1.0], ["state.h[0] must hold 4 entries; it holds 2"]),
     ("TwoLayerPS", "state.h", [], ["state.h must hold"]),
-    ("TwoLayerPS", "state.h.0.0", "1.0", ["state.h[0][0] must be a finite number > 0.0; got '1.0'"]),
+    ("TwoLayerPS", "state.h.0.0", "1.0", ["state.h[0][0] must be a finite number > 0.0 and <= 1e+15; got '1.0'"]),
     ("TwoLayerPS", "state.h.0.0", float("inf"), ["non-finite number Infinity"]),
     ("TwoLayerPS", "state.uniforms.0", 1.0, ["state.uniforms[0] must be a finite number >= 0.0 and < 1.0"]),
     ("TwoLayerPS", "state.next_uniform", 10**6, ["next_uniform 1000000 is past the"]),
@@ -455,3 +461,144 @@ def test_the_saved_fixture_files_load(tmp_path, saved):
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps(doc))
         assert type(load(path)).__name__ == name
+
+
+# ---------------------------------------------------------------------- bounds (issue 12)
+def edited(tmp_path, doc, *edits):
+    doc = copy.deepcopy(doc)
+    for field, value in edits:
+        put(doc, field, value)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_a_glow_of_1e308_is_refused_instead_of_turning_h_into_inf(tmp_path, saved):
+    # without the lazy part the current values are taken as they are: before the bounds, this
+    # file loaded and one reward made h infinite (and the probabilities NaN)
+    path = edited(tmp_path, saved["PSAgent"], ("ecm.lazy", DELETE), ("ecm.edges.0.glow", 1e308))
+    expect_error(path, "ecm.edges[0].glow must be a finite number >= 0.0 and <= 1.0; got 1e+308")
+    path = edited(tmp_path, saved["TwoLayerPS"], ("state.lazy", DELETE), ("state.glowing.0.glow", 1e308))
+    expect_error(path, "state.glowing[0].glow must be a finite number >= 0.0 and <= 1.0; got 1e+308")
+    path = edited(tmp_path, saved["PSAgent"], ("ecm.lazy", DELETE), ("ecm.edges.0.h", 1e300))
+    expect_error(path, "ecm.edges[0].h must be a finite number > 0.0 and <= 1e+15; got 1e+300")
+    path = edited(tmp_path, saved["TwoLayerPS"], ("state.lazy.glowing.0.glow", 1e300))
+    expect_error(path, "state.lazy.glowing[0].glow must be a finite number > 0.0 and <= 1.0; got 1e+300")
+
+
+@pytest.mark.parametrize("cls", AGENTS)
+def test_accumulated_glow_is_bounded_by_max_glow(tmp_path, cls):
+    agent = cls(2, spaces.Discrete(2), seed=0, glow="accumulate", eta_glow_damping=0.5)
+    for _ in range(3):
+        agent.act(0)
+    doc = json.loads(save(agent, tmp_path / "a.json").read_text())
+    section = doc["ecm"] if cls is PSAgent else doc["state"]
+    del section["lazy"]
+    field = "ecm.edges" if cls is PSAgent else "state.glowing"
+    glowing = [i for i, e in enumerate(put_target(doc, field)) if e["glow"] > 1.0]
+    assert glowing  # accumulated above 1, so allowed above 1
+    load(edited(tmp_path, doc))
+    path = edited(tmp_path, doc, (f"{field}.{glowing[0]}.glow", 2 * fileformat.MAX_GLOW))
+    expect_error(path, "must be a finite number >= 0.0 and <= 1e+09; got 2000000000.0")
+
+
+def put_target(doc, dotted):
+    for part in dotted.split("."):
+        doc = doc[int(part)] if isinstance(doc, list) else doc[part]
+    return doc
+
+
+def test_percept_keys_outside_the_observation_space_are_refused(tmp_path, saved):
+    doc = saved["PSAgent"]
+    i = next(i for i, c in enumerate(doc["ecm"]["clips"]) if c["kind"] == "percept")
+    for key in (-1, 16, 13.000013, 2**63, True, "3"):
+        path = edited(tmp_path, doc, (f"ecm.clips.{i}.key", ["percept", key]))
+        expect_error(path, f"ecm.clips[{i}].key[1] is {key!r}, which is not an observation", "Discrete(16)")
+
+
+def test_a_key_listed_twice_in_a_json_object_is_refused(tmp_path, saved):
+    text = json.dumps(saved["TwoLayerPS"])
+    path = tmp_path / "twice.json"
+    path.write_text(text.replace('{"format"', '{"agent": "PSAgent", "format"', 1))
+    expect_error(path, "lists the key 'agent' twice")
+    path.write_text(text.replace('"next_uniform":', '"next_uniform": 0, "next_uniform":', 1))
+    expect_error(path, "lists the key 'next_uniform' twice")
+
+
+def test_a_huge_value_in_a_file_gives_a_short_message(tmp_path, saved):
+    path = edited(tmp_path, saved["PSAgent"], ("config.policy", "\x1b[2J" + "x" * 5_000_000))
+    message = expect_error(path, "config: policy must be one of", "(5000004 characters)")
+    assert len(message) < 300 + len(str(path)) and "\x1b" not in message
+
+
+# ---------------------------------------------------------------------- what is read at all
+def test_only_regular_files_are_read(tmp_path):
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer came: it is never opened
+    expect_error(fifo, "it is a FIFO (named pipe), not a regular file")
+    expect_error(tmp_path, "it is a directory, not a regular file")
+    if Path("/dev/zero").exists():  # reading it would never end
+        with pytest.raises(FileFormatError, match="cannot load /dev/zero: it is a character device"):
+            load("/dev/zero")
+
+
+def test_files_over_the_size_limit_are_refused_before_reading(tmp_path, saved):
+    path = tmp_path / "agent.json"
+    path.write_text(json.dumps(saved["PSAgent"]))
+    size = path.stat().st_size
+    assert type(load(path, max_bytes=size)) is PSAgent
+    with pytest.raises(FileFormatError, match=f"it holds {size} bytes, over the limit of {size - 1} bytes"):
+        load(path, max_bytes=size - 1)
+    big = tmp_path / "big.json"
+    with big.open("wb") as f:
+        f.truncate(fileformat.MAX_FILE_BYTES + 1)  # sparse: no disk used, and never read
+    expect_error(big, "over the limit of 268435456 bytes (256 MiB)", "pass a larger max_bytes")
+
+
+def test_an_unreadable_file_is_reported_as_such(tmp_path, saved, monkeypatch):
+    path = tmp_path / "locked.json"
+    path.write_text(json.dumps(saved["PSAgent"]))
+    path.chmod(0)
+    try:
+        if os.geteuid() == 0:  # root reads any file: make opening it fail as it would for a user
+
+            def refuse(*args, **kwargs):
+                raise PermissionError(13, "Permission denied")
+
+            monkeypatch.setattr(os, "open", refuse)
+        expect_error(path, "permission denied", "check its permissions")
+    finally:
+        monkeypatch.undo()
+        path.chmod(0o600)
+
+
+def test_a_clip_named_with_a_float_or_bool_is_the_listed_clip(tmp_path, saved):
+    # ("action", 0.0) == ("action", 0): before, the edge kept the float key and act() returned 0.0
+    doc = copy.deepcopy(saved["PSAgent"])
+    del doc["ecm"]["lazy"]
+    i = next(i for i, e in enumerate(doc["ecm"]["edges"]) if e["target"] == ["action", 0])
+    doc["ecm"]["edges"][i]["target"] = ["action", 0.0]
+    agent = load(edited(tmp_path, doc))
+    percept = doc["ecm"]["edges"][i]["source"][1]
+    assert {type(agent.act(percept)) for _ in range(50)} == {int}
+    j = next(j for j, c in enumerate(doc["ecm"]["clips"]) if c["key"] == ["action", 0])
+    expect_error(edited(tmp_path, doc, (f"ecm.clips.{j}.key", ["action", 0.0])), 'must be ["action", an integer')
+
+
+def test_max_hops_below_the_depth_of_the_ecm_is_refused(tmp_path):
+    from ps_graph.growth import Generalization
+
+    agent = PSAgent(2, seed=0)
+    agent.percept("s")
+    agent.ecm.add_hidden("h1", layer=1)
+    agent.ecm.add_hidden("h2", layer=2)
+    agent.ecm.connect(("percept", "s"), ["h1"])
+    agent.ecm.connect("h1", ["h2"])
+    agent.ecm.connect("h2", [("action", 0)])
+    doc = json.loads(save(agent, tmp_path / "deep.json").read_text())
+    load(edited(tmp_path, doc, ("config.max_hops", 3)))  # percept -> h1 -> h2 -> action
+    expect_error(edited(tmp_path, doc, ("config.max_hops", 2)), "walks through the ECM's hidden clips take up to 3")
+    grown = PSAgent(2, growth=Generalization(), seed=0)
+    grown.percept((0, 0))
+    doc = json.loads(save(grown, tmp_path / "grown.json").read_text())
+    expect_error(edited(tmp_path, doc, ("config.max_hops", 2)), "growth.state.features is 2", "up to 3 hops")

@@ -1,5 +1,7 @@
 """DQN: targets by hand, bootstrapping, replay ring, schedules, determinism, files, bad input."""
 
+import os
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -7,8 +9,10 @@ import torch
 
 import ps_graph
 from ps_graph import ConfigError, PSGraphError, RewardError, UnsupportedSpaceError
-from qbaselines import DQNAgent
+from ps_graph.errors import EnvError
+from qbaselines import DQNAgent, DQNConfig
 from qbaselines.dqn import bootstrap_values, observation_encoder
+from qbaselines.dqnconfig import MEMORY_BUDGET, check_memory
 from qbaselines.replay import ReplayBuffer
 
 
@@ -135,7 +139,7 @@ def test_hostile_and_foreign_files_are_refused(tmp_path):
     assert not (tmp_path / "pwned").exists()
     foreign = tmp_path / "foreign.pt"
     torch.save({"weights": torch.zeros(2)}, foreign)
-    with pytest.raises(PSGraphError, match="format marker"):
+    with pytest.raises(PSGraphError, match="no .format. field"):
         DQNAgent.load(foreign, env)
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"not a file at all")
@@ -172,3 +176,129 @@ def test_non_finite_reward():
     with pytest.raises(RewardError):
         agent.observe(float("nan"), obs, False, False)
     assert len(agent.buffer) == 0
+
+
+# ---------------------------------------------------------------------- issue 12: bounds and observations
+@pytest.fixture
+def torch_threads():
+    """Restores torch's thread count, which building an agent sets for the process."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+# the error message each oversized or malformed setting gets
+BOUNDED = [
+    [{"batch_size": 10**9}, "batch_size must be an integer >= 1 and <= 65536; got 1000000000"],
+    [{"buffer_size": 10**12}, "buffer_size must be an integer >= 1 and <= 100000000"],
+    [{"torch_threads": 10**6}, "torch_threads must be an integer >= 0 and <= 1024"],
+    [{"net_arch": [10**6]}, r"net_arch\[0\] must be an integer >= 1 and <= 65536"],
+    [{"net_arch": [8] * 33}, "net_arch must be a list of 1 to 32 hidden layer widths"],
+    [{"net_arch": "64"}, "net_arch must be a list"],
+    [{"gradient_steps": 10**6}, "gradient_steps must be an integer >= 0 and <= 1000"],
+    [{"gradient_steps": 1000, "batch_size": 2**11}, r"gradient_steps \* batch_size must be <= 1048576"],
+    [{"learning_starts": 10**13}, "learning_starts must be an integer >= 0 and <= 1000000000000"],
+    [{"total_timesteps": 10**13}, "total_timesteps"],
+    [{"train_freq": 10**13}, "train_freq"],
+    [{"target_update_interval": 10**13}, "target_update_interval"],
+    [{"learning_rate": 2.0}, "learning_rate must be a finite number in"],
+    [{"total_timesteps": "300"}, "total_timesteps must be an integer"],
+]
+
+
+@pytest.mark.parametrize("kwargs, match", BOUNDED)
+def test_every_size_is_bounded(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        DQNConfig(**kwargs)
+
+
+def test_a_buffer_over_the_memory_budget_is_refused_before_it_is_allocated():
+    env = gym.make("FrozenLake-v1")  # 16 one-hot inputs: 10**8 transitions take 14.4 GB
+    with pytest.raises(ConfigError, match=r"DQN needs 14,400,\d{3},\d{3} bytes \(a replay buffer of buffer_size"):
+        DQNAgent.for_env(env, buffer_size=10**8)
+    assert check_memory(DQNConfig(buffer_size=10**6), 16, 4) < MEMORY_BUDGET
+    with pytest.raises(ConfigError, match="two networks of"):
+        DQNAgent.for_env(env, net_arch=[65536, 65536], buffer_size=10)
+
+
+def test_torch_threads_never_exceed_the_cores(torch_threads):
+    DQNAgent.for_env(gym.make("CartPole-v1"), torch_threads=1024, seed=0)
+    assert torch.get_num_threads() <= (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize("obs", [-1, 7, 1.5, 2.0, "2", None, np.array([1]), (1,)])
+def test_discrete_observations_outside_the_space_are_refused(obs):
+    agent = DQNAgent(2, gym.spaces.Discrete(4), learning_starts=0, net_arch=[8], seed=0)
+    with pytest.raises(EnvError, match=r"observation .* not in its observation space Discrete\(4\)"):
+        agent.act(obs)
+    with pytest.raises(EnvError, match=r"an integer in 0 \.\. 3"):
+        agent.q_values(obs)
+    agent.act(3)
+    with pytest.raises(EnvError):
+        agent.observe(0.0, obs, False, False)
+    assert len(agent.buffer) == 0 and agent._pending is not None  # nothing half-stored
+
+
+def test_encoders_check_every_space_kind():
+    _, enc = observation_encoder(gym.spaces.Discrete(3, start=-1))
+    assert enc(-1).tolist() == [1.0, 0.0, 0.0] and enc(np.int64(1)).tolist() == [0.0, 0.0, 1.0]
+    with pytest.raises(EnvError, match=r"an integer in -1 \.\. 1"):
+        enc(2)
+    _, enc = observation_encoder(gym.spaces.Box(-1, 1, (2,)))
+    assert enc([0.5, 5.0]).tolist() == [0.5, 5.0]  # Box bounds are not checked (loose in many envs)
+    for bad in ([1.0, np.nan], [1.0], [[1.0, 2.0]], ["a", "b"], [1e39, 0.0], "xy"):
+        with pytest.raises(EnvError, match=r"Box\(shape=\(2,\), float32\).*finite numbers"):
+            enc(bad)
+    _, enc = observation_encoder(gym.spaces.MultiDiscrete([2, 3]))
+    assert enc(np.array([1, 2])).tolist() == [0, 1, 0, 0, 1]
+    for bad in (np.array([2, 0]), np.array([0, -1]), 5):
+        with pytest.raises(EnvError, match="MultiDiscrete"):
+            enc(bad)
+
+
+class OutOfSpace(gym.Wrapper):
+    """FrozenLake whose second step reports state 7 of a Discrete(4) space (-1 at reset, if asked)."""
+
+    def __init__(self, env, first=0, later=7):
+        super().__init__(env)
+        self.observation_space = gym.spaces.Discrete(4)
+        self.first, self.later = first, later
+
+    def reset(self, **kwargs):
+        _, info = self.env.reset(**kwargs)
+        return self.first, info
+
+    def step(self, action):
+        _, r, term, trunc, info = self.env.step(action)
+        return self.later, r, term, trunc, info
+
+
+@pytest.mark.parametrize("first, later", [(0, 7), (-1, 0)])
+def test_the_train_loop_stops_at_an_observation_outside_the_space(first, later):
+    env = OutOfSpace(gym.make("FrozenLake-v1", is_slippery=False), first, later)
+    agent = DQNAgent.for_env(env, learning_starts=0, batch_size=4, net_arch=[8], seed=0)
+    with pytest.raises(EnvError, match=str(later if first == 0 else first)):
+        ps_graph.train(agent, env, episodes=2, seed=0)
+
+
+def test_a_reward_beyond_float32_is_refused():
+    env = gym.make("CartPole-v1")
+    agent = small(env, 0)
+    obs, _ = env.reset(seed=0)
+    agent.act(obs)
+    with pytest.raises(RewardError, match="float32"):
+        agent.observe(1e39, obs, False, False)
+
+
+def test_a_diverged_network_raises_instead_of_spreading_nan():
+    env = gym.make("CartPole-v1")
+    agent = DQNAgent.for_env(env, loss="mse", learning_starts=0, batch_size=4, net_arch=[8], seed=0)
+    with torch.no_grad():
+        for p in agent.q_net.parameters():
+            p.fill_(1e30)
+    obs, _ = env.reset(seed=0)
+    for _ in range(4):
+        agent.act(obs)
+        agent.buffer.add(agent.encode(obs), 0, 1.0, agent.encode(obs), False)
+    with pytest.raises(PSGraphError, match="diverged"):
+        agent.train_round(1)

@@ -1,6 +1,7 @@
 """Tabular Q-learning and SARSA: hand-computed updates, bootstrapping, exploration, bad input."""
 
 import dataclasses
+import json
 
 import gymnasium as gym
 import numpy as np
@@ -9,7 +10,11 @@ from gymnasium import spaces
 
 import ps_graph
 from ps_graph import ConfigError, RewardError, UnsupportedSpaceError
+from ps_graph.errors import FileFormatError
+from ps_graph.experiments import AgentSpec, EnvSpec, expand
+from ps_graph.experiments.single import validate
 from qbaselines import BatchedQLearning, DQNConfig, QLearningAgent, QLearningConfig, td_target, td_update
+from qbaselines.qconfig import MAX_DECAY_EPISODES
 from qbaselines.qlearning import RENAMED
 from qbaselines.schedules import exponential_schedule, linear_schedule
 
@@ -171,3 +176,44 @@ def test_old_exploration_names_say_the_new_ones(make, old, new):
 
 def fields_of(cls):
     return [f.name for f in dataclasses.fields(cls)]
+
+
+# ---------------------------------------------------------------------- bounds (issue 12)
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **kw: QLearningConfig(**kw),
+        lambda **kw: QLearningAgent(2, spaces.Discrete(2), **kw),
+        lambda **kw: BatchedQLearning(2, 2, 3, **kw),
+    ],
+    ids=["config", "agent", "batched"],
+)
+def test_the_schedule_length_is_bounded(make):
+    with pytest.raises(
+        ConfigError, match=r"exploration_decay_episodes must be a finite number in \[0.0, 1000000000.0\]"
+    ):
+        make(exploration_decay_episodes=1e12)
+    assert make(exploration_decay_episodes=MAX_DECAY_EPISODES) is not None
+
+
+@pytest.mark.parametrize("actions", [2**70, 2**20 + 1, spaces.Discrete(2**40)], ids=["2**70", "2**20+1", "space"])
+def test_too_many_actions_is_a_config_error(actions):
+    with pytest.raises(ConfigError, match="<= 1048576"):
+        QLearningAgent(actions, spaces.Discrete(3))
+
+
+def test_validate_and_files_refuse_a_huge_schedule(tmp_path):
+    specs = expand(
+        AgentSpec("q", {"exploration_decay_episodes": 1e12}), EnvSpec("FrozenLake-v1"), runs=1, seed=0, episodes=5
+    )
+    with pytest.raises(ConfigError, match="exploration_decay_episodes must be"):
+        validate(specs)
+    env = gym.make("FrozenLake-v1", is_slippery=False)
+    agent = QLearningAgent.for_env(env, seed=0)
+    ps_graph.train(agent, env, episodes=3, seed=0)
+    path = agent.save(tmp_path / "q.json")
+    data = json.loads(path.read_text())
+    data["config"]["exploration_decay_episodes"] = 1e12
+    path.write_text(json.dumps(data))
+    with pytest.raises(FileFormatError, match="exploration_decay_episodes must be"):
+        QLearningAgent.load(path)

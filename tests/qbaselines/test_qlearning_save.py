@@ -194,11 +194,31 @@ def test_files_with_the_old_exploration_names_load(document, tmp_path):
         (lambda d: d["state"]["q"][0].update(values=[0.0]), "state.q[0].values must hold 2 entries; it holds 1"),
         (
             lambda d: d["state"]["q"][0].update(values=[0.0, "1"]),
-            "state.q[0].values[1] must be a finite number; got '1'",
+            "state.q[0].values[1] must be a finite number >= -1e+15 and <= 1e+15; got '1'",
         ),
         (lambda d: d["state"]["q"].append(d["state"]["q"][0]), "state.q lists a percept key twice"),
         (lambda d: d["state"]["q"][0].update(key={"a": 1}), "state.q[0].key: a clip key in the file is a dict"),
         (lambda d: d["state"].update(episode=-1), "state.episode must be a 64-bit integer >= 0; got -1"),
+        (
+            lambda d: d["state"].update(episode=2**63),
+            "state.episode must be a 64-bit integer >= 0; got 9223372036854775808",
+        ),
+        # keys outside the observation space (Discrete(3)), values far from any learned Q
+        *[
+            (
+                lambda d, key=key: d["state"]["q"][0].update(key=key),
+                f"state.q[0].key is {key!r}, which is not an observation of the file's observation_space Discrete(3)",
+            )
+            for key in (-1, 3, 13.000013, 2**63, True, [0])
+        ],
+        (
+            lambda d: d["state"]["pending"].update(key=7),
+            "state.pending.key is 7, which is not an observation of the file's observation_space",
+        ),
+        (
+            lambda d: d["state"]["q"][0].update(values=[1e300, 0.0]),
+            "state.q[0].values[0] must be a finite number >= -1e+15 and <= 1e+15; got 1e+300",
+        ),
         (lambda d: d["state"]["pending"].update(action=2), "state.pending.action must be an index into the 2 actions"),
         (lambda d: d["state"].update(next=[0, 1]), "state.next must be a JSON object"),
         (lambda d: d["state"].pop("next"), "state lacks the field(s) 'next'"),
@@ -246,3 +266,19 @@ def test_a_pickle_that_would_run_code_is_refused_and_nothing_runs(protocol, tmp_
     assert not marker.exists()
     pickle.loads(path.read_bytes()).close()  # the payload does run when unpickled: the check above can fail
     assert marker.exists()
+
+
+def test_a_key_listed_twice_is_refused(document, tmp_path):
+    text = json.dumps(document)
+    path = tmp_path / "twice.json"
+    path.write_text(text.replace('"episode":', '"episode": 0, "episode":', 1))
+    with pytest.raises(PSGraphError, match=r"cannot load .*twice.json: .*lists the key 'episode' twice"):
+        QLearningAgent.load(path)
+
+
+def test_only_regular_files_are_read(tmp_path):
+    os.mkfifo(tmp_path / "fifo.json")
+    with pytest.raises(PSGraphError, match=r"fifo.json: it is a FIFO \(named pipe\), not a regular file"):
+        QLearningAgent.load(tmp_path / "fifo.json")
+    with pytest.raises(PSGraphError, match=r"it is a directory, not a regular file"):
+        QLearningAgent.load(tmp_path)

@@ -119,7 +119,13 @@ def test_run_spec_is_picklable_and_json_round_trips():
         (dict(agents=[AgentSpec("q", {"learning_rate": 2.0})]), "learning_rate must be a finite number"),
         (dict(agents=[AgentSpec("dqn", {"buffer_sise": 10})]), r"unknown DQN hyperparameter\(s\) \['buffer_sise'\]"),
         (dict(envs="FrozenLak-v1"), "cannot make environment 'FrozenLak-v1'.*Did you mean"),
-        (dict(envs=EnvSpec(ENV, {"slippery": True})), "unexpected keyword argument 'slippery'"),
+        (dict(envs=EnvSpec(ENV, {"slippery": True})), "takes no keyword 'slippery' \\(did you mean 'is_slippery'"),
+        (dict(envs=EnvSpec(ENV, {"is_slippery": "maybe"})), "is_slippery must be true or false .*got 'maybe'"),
+        (dict(envs=EnvSpec(ENV, {"map_name": "9x9"})), r"with kwargs \{'map_name': '9x9'\}: KeyError: '9x9'"),
+        (dict(scheduler="notaurl"), "Dask scheduler address SCHEME://HOST:PORT .*got 'notaurl': no port"),
+        (dict(scheduler="tcp://host:99999"), "the port '99999' is not a number in 1..65535"),
+        (dict(scheduler="http://host:8786"), "unknown scheme 'http'"),
+        (dict(scheduler="tcp://127.0.0.1:1", connect_timeout=0), "connect_timeout must be a finite number in"),
         (dict(envs="CartPole-v1"), "discretize"),
         (dict(agents=["ps", AgentSpec("ps", {"eta_glow_damping": 0.5})]), "two agents share the name 'ps'"),
         (dict(runs=0), "runs must be an integer >= 1"),
@@ -322,9 +328,9 @@ def test_resume_redoes_damaged_runs_with_a_warning(tmp_path, caplog):
 def test_a_finished_run_of_another_spec_is_never_overwritten(tmp_path):
     compare("ps", ENV, tmp_path, backend="serial", **SMALL)
     data = [p.read_bytes() for p in finished(tmp_path)]
-    with pytest.raises(ConfigError, match=r"different spec \(differs in agent"):
+    with pytest.raises(ConfigError, match=r"agent 'ps' ran with .*\"hyperparameters\": \{\}"):
         compare(AgentSpec("ps", {"eta_glow_damping": 0.5}), ENV, tmp_path, backend="serial", **SMALL)
-    with pytest.raises(ConfigError, match="differs in episodes"):
+    with pytest.raises(ConfigError, match=r"run 0 of 'ps' on 'FrozenLake-v1' ran with .*\"episodes\": 20"):
         compare("ps", ENV, tmp_path, backend="serial", **(SMALL | {"episodes": 30}))
     assert [p.read_bytes() for p in finished(tmp_path)] == data
 
