@@ -16,6 +16,7 @@ import argparse
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,8 @@ from ps_graph.files import atomic_write_text, save_figure
 
 __all__ = [
     "agents_command_line",
+    "SearchRun",
+    "search_main",
     "command_line",
     "finish_axes",
     "parse",
@@ -129,3 +132,34 @@ def print_summary(header: str, rows: Iterable[str], report: dict, files: Sequenc
     for row in rows:
         print(row)
     print(wrote(report, *files))
+
+
+@dataclass(frozen=True)
+class SearchRun:
+    """The size of a search example's run: agents, episodes of ``steps`` steps, the root seed,
+    ``quick`` (small scans of the fixed strategies) and ``jobs`` (processes; -1: every core)."""
+
+    agents: int
+    episodes: int
+    steps: int
+    seed: int = 0
+    quick: bool = False
+    jobs: int = -1
+
+
+def search_main(doc: str, name: str, run, argv, *, agents: int, episodes: int, steps: int, unit: str) -> None:
+    """The search examples' command line: ``--agents``, ``--episodes``, ``--steps`` (per episode),
+    ``--quick``, ``--out``, ``--seed``; runs ``run(out, SearchRun(...))`` and
+    prints the best fixed strategies (``report["best"]``) and the agents' last tenth (``report["curves"]``),
+    in ``unit``s."""
+    parser = agents_command_line(
+        doc, f"results/{name}", agents=agents, unit="episode", count=episodes, seed_help="root seed"
+    )
+    parser.add_argument("--steps", type=int, default=steps, help="steps per episode")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: small scans of the fixed strategies")
+    args = parse(parser, argv, agents=1, episodes=1, steps=10)
+    report = run(args.out, SearchRun(args.agents, args.episodes, args.steps, args.seed, args.quick))
+    last = max(1, args.episodes // 10)
+    rows = [f"{kind:14s} best at {p:.3g}: {value:.4g}" for kind, (p, value) in report["best"].items()]
+    rows.append(f"{'PS':14s} last {last} episodes: {report['curves'][:, -last:].mean():.4g}")
+    print_summary(unit, rows, report)

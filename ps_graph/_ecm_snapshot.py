@@ -24,14 +24,18 @@ def snapshot(ecm) -> dict[str, Any]:
     clips = [(c, d["kind"], d["layer"], d["label"], ecm.visits(c)) for c, d in ecm._node.items()]
     edges: list[tuple] = []
     rows: list[tuple] = []
+    h0: list[tuple] = []  # edges with an initial value of their own
     for clip, row in ecm._rows.items():
         if row.targets:
-            current = rules.damp(list(row.h), ecm.gamma_damping, ecm.h0, ecm._store.clock - row.stamp)
+            own = ecm.h0 if row.h0 is None else list(row.h0)
+            current = rules.damp(list(row.h), ecm.gamma_damping, own, ecm._store.clock - row.stamp)
             edges.extend((clip, t, h, ecm._store.glow((clip, t))) for t, h in zip(row.targets, current))
             rows.append((clip, row.stamp, list(row.h)))
+            if row.h0 is not None:
+                h0.extend((clip, t, v) for t, v in zip(row.targets, row.h0) if v != ecm.h0)
     glowing = [(s, t, entry[0], entry[1]) for (s, t), entry in ecm._store.glowing.items()]
     lazy = {"clock": ecm._store.clock, "glow_clock": ecm._store.glow_clock, "rows": rows, "glowing": glowing}
-    return {"clips": clips, "edges": edges, "lazy": lazy}
+    return {"clips": clips, "edges": edges, "lazy": lazy, "h0": h0}
 
 
 def restore(ecm, snapshot: dict[str, Any]) -> None:
@@ -69,6 +73,14 @@ def restore(ecm, snapshot: dict[str, Any]) -> None:
         glows.append((source, target, glow, ecm._store.glow_clock))
     for row in ecm._rows.values():
         row.targets = ecm._share(row.targets)
+    for source, target, h0 in snapshot.get("h0") or ():
+        if not ecm._g.has_edge(source, target):
+            raise ConfigError(f"edge {source!r} -> {target!r} has an h0 but is not among the edges.")
+        row = ecm._rows[source]
+        j = ecm._position(source, row, target)
+        if row.h0 is not None and row.h0[j] != ecm.h0:
+            raise ConfigError(f"the h0 of edge {source!r} -> {target!r} is listed twice.")
+        row.set_h0(j, check_real(f"h0 of edge {source!r} -> {target!r}", h0, ecm.h_floor), ecm.h0)
     for clip, stamp, stored in lazy["rows"]:
         row = ecm._rows.get(clip)
         if row is None or len(stored) != len(row.targets):
@@ -110,7 +122,7 @@ def remove_clip(ecm, clip: Hashable) -> None:
         j = ecm._position(source, row, clip)
         targets = row.targets[:j] + row.targets[j + 1 :]
         row.targets = ecm._share(targets)
-        del row.h[j]  # each row owns its h array; stamps stay, so the other values stay lazy
+        row.remove(j)  # each row owns its h array; stamps stay, so the other values stay lazy
         glowing.pop((source, clip), None)
         for target in targets[j:]:  # later glowing edges of this row move one position down
             entry = glowing.get((source, target))

@@ -94,3 +94,25 @@ def action_probabilities(ecm, start: Hashable) -> dict[Hashable, float]:
             "every hidden clip needs a path to some action."
         )
     return {a: float(b[0, k]) for a, k in actions.items()}
+
+
+def longest_walk(edges: list[tuple]) -> int | None:
+    """The most hops a walk along ``edges`` (source, target, ...) can take; None if they form a cycle."""
+    targets: dict = {}
+    waiting: dict = {}  # clip -> its sources not yet ordered
+    for s, t, *_ in edges:
+        targets.setdefault(s, []).append(t)
+        waiting[t] = waiting.get(t, 0) + 1
+        waiting.setdefault(s, 0)
+    hops = dict.fromkeys(waiting, 0)
+    ready = [clip for clip, n in waiting.items() if n == 0]
+    done = 0
+    while ready:
+        clip = ready.pop()
+        done += 1
+        for t in targets.get(clip, ()):
+            hops[t] = max(hops[t], hops[clip] + 1)
+            waiting[t] -= 1
+            if not waiting[t]:
+                ready.append(t)
+    return max(hops.values(), default=0) if done == len(waiting) else None

@@ -112,6 +112,8 @@ def restore(agent, snap: dict[str, Any]) -> None:
         agent._index.add(key)
     store, table = agent._store, agent._table
     table.h, table.stamps = array("d", c.stored), array("q", c.stamps)
+    if agent.initial_h is not None:  # each row's initial values come from the agent's initial_h
+        table.h0 = array("d", [v for key in c.keys for v in agent.initial_h.row(key)])
     agent._visits, agent._action_visits, agent._emotion = array("q", c.visits), c.action_visits, bytearray(c.emotions)
     for edge, (glow, stamp) in c.glowing.items():
         if glow:

@@ -43,15 +43,14 @@ from gymnasium import spaces
 
 from . import rules
 from .checks import check_int, check_real, check_seed, make_config
-from .ecm import ECM
+from .ecm import ECM, MAX_HOPS
 from .errors import ConfigError, PSGraphError
 from .percepts import action_list, percept_encoder
 
-__all__ = ["MAX_H0", "MAX_HOPS", "MAX_REFLECTIONS", "PSAgent", "PSConfig", "action_clip", "percept_clip"]
+__all__ = ["MAX_H0", "MAX_HOPS", "InitialH", "MAX_REFLECTIONS", "PSAgent", "PSConfig", "action_clip", "percept_clip"]
 
 #: Upper bounds of PSConfig's fields, checked on creation (see the field's entry in PSConfig).
 MAX_REFLECTIONS = 1000
-MAX_HOPS = 1_000_000
 MAX_H0 = 1e100
 
 
@@ -133,17 +132,134 @@ class PSConfig:
         return dataclasses.asdict(self)
 
 
-def _would_be_ecm(ecm: ECM, clip: Hashable, actions: Sequence[Hashable], added: Mapping) -> ECM:
+class InitialH:
+    """An agent's ``initial_h=`` checked once: the initial h of each percept -> action edge,
+    which is also the value damping pulls that edge back to (``h <- h - gamma (h - h0_edge)``).
+
+    ``value`` is a table (array of shape ``(n, num_actions)`` for a ``Discrete(n, start)``
+    observation space: row ``observation - start``, column the action's index), a mapping
+    ``{(percept_key, action): h}`` (``config.h0`` for the pairs it leaves out) or a callable
+    ``(percept_key, action) -> h``. Every value must be finite and in ``[h_floor, MAX_H0]``;
+    a callable's are checked when a percept's row is created. :meth:`row` gives a percept's
+    values in action order.
+
+    >>> from gymnasium import spaces
+    >>> InitialH({(0, 1): 0.5}, [0, 1], spaces.Discrete(2), PSConfig()).row(0)
+    [1.0, 0.5]
+    """
+
+    def __init__(self, value: Any, actions: Sequence[int], space: spaces.Space | None, config: PSConfig) -> None:
+        self.actions, self.h0, self.floor = list(actions), config.h0, config.h_floor
+        self.table: np.ndarray | None = None
+        self.mapping: dict[tuple[Hashable, int], float] | None = None
+        self.function: Any = None
+        if isinstance(value, Mapping):
+            self.mapping = {self._pair(k): self.check(v, f"initial_h[{k!r}]") for k, v in value.items()}
+        elif callable(value):
+            self.function = value
+        else:
+            self.table = self._table(value, space)
+
+    def check(self, value: Any, where: str) -> float:
+        hint = "An edge's initial h must be positive and finite, at least h_floor and at most MAX_H0."
+        return check_real(where, value, self.floor, MAX_H0, hint=hint)
+
+    def _pair(self, key: Any) -> tuple[Hashable, int]:
+        action = key[1] if isinstance(key, tuple) and len(key) == 2 else None
+        if (
+            isinstance(action, (bool, np.bool_))
+            or not isinstance(action, (int, np.integer))
+            or action not in self.actions
+        ):
+            raise ConfigError(
+                f"initial_h keys must be (percept_key, action) pairs with an action among {self.actions}; got {key!r}."
+            )
+        return key[0], int(action)
+
+    def _table(self, value: Any, space: spaces.Space | None) -> np.ndarray:
+        if not isinstance(space, spaces.Discrete):
+            raise ConfigError(
+                f"initial_h as a table needs a Discrete observation space (rows are observations); got {space}. "
+                "Pass a mapping {(percept_key, action): h} or a callable (percept_key, action) -> h instead."
+            )
+        self.start = int(space.start)
+        shape = (int(space.n), len(self.actions))
+        try:
+            table = np.array(value, dtype=float)
+        except (TypeError, ValueError):
+            table = None
+        if table is None or table.shape != shape:
+            got = type(value).__name__ if table is None else f"shape {table.shape}"
+            raise ConfigError(
+                f"initial_h must be None, a mapping, a callable or a table of shape {shape} "
+                f"(num_percepts, num_actions); got {got}."
+            )
+        bad = ~(np.isfinite(table) & (table >= self.floor) & (table <= MAX_H0))
+        if bad.any():
+            i, j = (int(x) for x in np.argwhere(bad)[0])
+            self.check(float(table[i, j]), f"initial_h[{i}, {j}]")
+        return table
+
+    def row(self, key: Hashable) -> list[float]:
+        """The initial h of ``key``'s edges to the actions, in action order (checked)."""
+        if self.table is not None:
+            return self.table[cast(int, key) - self.start].tolist()
+        if self.mapping is not None:
+            return [self.mapping.get((key, a), self.h0) for a in self.actions]
+        return [self.check(self.function(key, a), f"initial_h({key!r}, {a!r})") for a in self.actions]
+
+    def to_json(self) -> dict[str, Any]:
+        """The values as JSON data: ``{"table": rows}`` or ``{"entries": [{percept, action, h}]}``;
+        a callable cannot be saved."""
+        from .keys import encode_key
+
+        if self.table is not None:
+            return {"table": self.table.tolist()}
+        if self.mapping is None:
+            raise ConfigError(
+                "cannot save an agent whose initial_h is a callable: a file never holds code. Pass initial_h as "
+                "a table (numpy array of shape (num_percepts, num_actions)) or a mapping {(percept_key, action): h}."
+            )
+        return {"entries": [{"percept": encode_key(k), "action": a, "h": h} for (k, a), h in self.mapping.items()]}
+
+    @staticmethod
+    def from_json(value: Any, space: spaces.Space | None) -> np.ndarray | dict[tuple[Hashable, int], float]:
+        """The table or mapping :meth:`to_json` wrote, its fields checked (the values again by the agent)."""
+        from .fileformat import check_entries, check_h, check_int64, check_object, check_percept_key
+
+        spec = check_object("initial_h", value)
+        if "table" in spec:
+            if not isinstance(space, spaces.Discrete):
+                raise ConfigError(f"initial_h.table needs a Discrete observation_space; the file's is {space}.")
+            n = int(space.n)
+            rows = check_entries("initial_h.table", spec["table"], lambda w, r: check_entries(w, r, check_h), n)
+            return np.array(rows, dtype=float).reshape(n, -1)
+
+        def entry(where: str, e: Any) -> tuple[tuple[Hashable, int], float]:
+            e = check_object(where, e, ("percept", "action", "h"))
+            key = check_percept_key(f"{where}.percept", e["percept"], space)
+            return (key, check_int64(f"{where}.action", e["action"], None)), check_h(f"{where}.h", e["h"])
+
+        entries = check_entries("initial_h.entries", check_object("initial_h", spec, ("entries",))["entries"], entry)
+        if len(dict(entries)) != len(entries):
+            raise ConfigError("initial_h.entries lists a (percept, action) pair twice.")
+        return dict(entries)
+
+
+def _would_be_ecm(
+    ecm: ECM, clip: Hashable, actions: Sequence[Hashable], added: Mapping, initial: list[float] | None = None
+) -> ECM:
     """A scratch ECM (same policy) holding what a walk from the unseen percept ``clip``
     could reach once it is created: ``clip`` -> ``actions`` and ``added[clip]``; every
     other ``source`` -> its current out-edges in ``ecm`` and ``added[source]``.
-    New edges get h0, an edge that exists keeps its h (as ``ECM.connect`` does). ``ecm``
+    New edges get h0 (``clip``'s edges to the actions ``initial``, if given), an edge that exists
+    keeps its h (as ``ECM.connect`` does). ``ecm``
     is only read, so its exact solve is the one the created clip would get."""
     h0, rows, seen, todo = ecm.h0, {}, {clip}, [clip]
     while todo:
         source = todo.pop()
         if source == clip:
-            row = dict.fromkeys(actions, h0)
+            row = dict.fromkeys(actions, h0) if initial is None else dict(zip(actions, initial))
         else:
             row = ecm.out_h(source) if source in ecm else {}
         for target in added.get(source, ()):
@@ -189,6 +305,24 @@ class PSAgent:
         ``after_reward(agent, reward)``) that grows hidden clips, e.g.
         :class:`ps_graph.growth.Generalization`; one rule object per agent. See
         :mod:`ps_graph.growth` for the protocol.
+    initial_h : table, mapping or callable, optional
+        Per-edge initial h of the percept -> action edges, as the projective_simulation
+        library's Forager has (its ``initial_prob_distr``): each edge starts at its own value and
+        damping pulls it back there. A numpy array of shape ``(num_percepts, num_actions)`` for
+        a Discrete observation space (row ``observation - start``, column the action's index),
+        a mapping ``{(percept_key, action): h}`` (``h0`` for the pairs left out) or a callable
+        ``(percept_key, action) -> h``; each value finite, in ``[h_floor, MAX_H0]``. None (the
+        default): ``h0`` everywhere. Hidden clips of a growth rule keep ``h0``. A table or mapping
+        can be saved, a callable cannot (see :class:`InitialH`).
+
+    >>> from gymnasium import spaces
+    >>> agent = PSAgent(2, spaces.Discrete(1), initial_h=np.array([[0.75, 0.25]]), gamma_damping=0.5, seed=0)
+    >>> agent.action_probabilities(0)
+    {0: 0.75, 1: 0.25}
+    >>> agent.act(0), agent.observe(1.0, 0, False, False), agent.h_values(0)   # 0.75 + 1 on the edge walked
+    (0, None, {0: 1.75, 1: 0.25})
+    >>> agent.act(0), agent.observe(0.0, 0, False, False), agent.h_values(0)   # each pulled to its own h0
+    (0, None, {0: 1.25, 1: 0.25})
 
     The agent speaks the :class:`~ps_graph.training.Agent` protocol: ``act`` and ``observe``.
     """
@@ -201,9 +335,10 @@ class PSAgent:
         config: PSConfig | None = None,
         rng: np.random.Generator | None = None,
         growth: Any = None,
+        initial_h: Any = None,
         **hyperparameters: Any,
     ) -> None:
-        self.config = config = make_config(PSConfig, config, hyperparameters, "PS", also=("growth",))
+        self.config = config = make_config(PSConfig, config, hyperparameters, "PS", also=("growth", "initial_h"))
         if growth is not None and not callable(getattr(growth, "on_percept", None)):
             raise ConfigError(
                 f"growth must be a growth rule with an on_percept(agent, clip) method (see ps_graph.growth), or None; "
@@ -213,6 +348,7 @@ class PSAgent:
         self.actions = action_list(actions)
         self.observation_space = observation_space
         self.encode = percept_encoder(observation_space)
+        self.initial_h = None if initial_h is None else InitialH(initial_h, self.actions, observation_space, config)
         self.rng = rng if rng is not None else np.random.default_rng(config.seed)
         self.ecm = ECM(**config.ecm_kwargs())
         self._action_clips = [action_clip(a) for a in self.actions]
@@ -232,7 +368,11 @@ class PSAgent:
         key = self.encode(observation)
         clip = percept_clip(key)
         if clip not in self.ecm:
+            initial = None if self.initial_h is None else self.initial_h.row(key)  # checked before any change
             self.ecm.add_percept(clip, label=str(key))
+            if initial is not None:
+                for target, h0 in zip(self._action_clips, initial):
+                    self.ecm.add_edge(clip, target, h0=h0)
             self.ecm.connect(clip, self._action_clips)
             if self.growth is not None:
                 try:
@@ -312,7 +452,8 @@ class PSAgent:
                         f"{type(self.growth).__name__}.preview must return a dict {{source: [target, ...]}}; got "
                         f"{type(added).__name__}."
                     )
-            probs = _would_be_ecm(self.ecm, clip, self._action_clips, added).action_probabilities(clip)
+            initial = None if self.initial_h is None else self.initial_h.row(clip[1])
+            probs = _would_be_ecm(self.ecm, clip, self._action_clips, added, initial).action_probabilities(clip)
         return {a: probs.get(c, 0.0) for a, c in zip(self.actions, self._action_clips)}
 
     def observe(self, reward: float, next_observation: object, terminated: bool, truncated: bool) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from . import rules
-from .agent import PSConfig
+from .agent import InitialH, PSConfig
 from .checks import check_int, check_rewards, make_config
 from .errors import ConfigError
 from .lockstep import LockstepAgents
@@ -54,9 +54,20 @@ class BatchedTwoLayerPS(LockstepAgents):
     seed : int, sequence of K ints, or None
         A sequence gives agent k the seed ``seed[k]`` (the stream of ``TwoLayerPS(seed=seed[k])``);
         one int is a root seed from which K independent seeds are derived.
+    initial_h : array of shape (S, A), optional
+        Per-edge initial h, shared by the K agents (as TwoLayerPS's table for ``Discrete(S)``):
+        every edge starts at its value and damping pulls it back there. None: h0 everywhere.
+
+    >>> agents = BatchedTwoLayerPS(2, 2, 3, initial_h=[[0.75, 0.25], [1.0, 1.0]], gamma_damping=0.5, seed=0)
+    >>> agents.policy()[0].tolist()
+    [[0.75, 0.25], [0.5, 0.5]]
     """
 
     config: PSConfig
+
+    def __init__(self, num_states: int, num_actions: int, num_agents: int, *, initial_h: Any = None, **kwargs: Any):
+        self._initial_h = initial_h  # checked in _allocate, once the sizes are known
+        super().__init__(num_states, num_actions, num_agents, **kwargs)
 
     def _configure(self, config: PSConfig | None, hyperparameters: dict[str, Any]) -> PSConfig:
         if "growth" in hyperparameters:
@@ -73,7 +84,15 @@ class BatchedTwoLayerPS(LockstepAgents):
         self._store = store
         store.clock = np.zeros(k, np.int64)
         store.glow_clock = np.zeros(k, np.int64)
-        self._h = np.full((k, s, a), cfg.h0)  # current as of _stamp (per agent and row)
+        # per-edge initial values (S, A), or None: cfg.h0 everywhere
+        self._h0: np.ndarray | None = None
+        if self._initial_h is not None:
+            from gymnasium import spaces
+
+            self._h0 = InitialH(self._initial_h, range(a), spaces.Discrete(s), cfg).table
+        self._h = (
+            np.full((k, s, a), cfg.h0) if self._h0 is None else np.tile(self._h0, (k, 1, 1))
+        )  # current as of _stamp
         self._stamp = np.zeros((k, s), np.int64)
         self._glow = np.zeros((k, s, a))  # current as of _glow_time (dense: every edge of every agent)
         self._glow_time = np.zeros((k, s, a), np.int64)
@@ -81,8 +100,8 @@ class BatchedTwoLayerPS(LockstepAgents):
 
     def _rows(self, states: np.ndarray) -> np.ndarray:
         """Current h-rows (K, A) of each agent's state (computed; storage stays lazy)."""
-        k = self._agents
-        return self._store.damped(self._h[k, states], self._stamp[k, states][:, None], self._store.clock[:, None])
+        k, h0 = self._agents, None if self._h0 is None else self._h0[states]
+        return self._store.damped(self._h[k, states], self._stamp[k, states][:, None], self._store.clock[:, None], h0)
 
     def act(self, states, active: np.ndarray | None = None, explore: bool = True) -> np.ndarray:
         """One action per agent (an index in 0..A-1); only ``active`` agents glow and draw."""
@@ -125,7 +144,7 @@ class BatchedTwoLayerPS(LockstepAgents):
         clock += 1 if every else active
         rewarded = np.flatnonzero(active & (r != 0.0)) if r.any() else ()
         if len(rewarded):  # bring those agents' tables up to date, then add g R
-            h = store.damped(self._h[rewarded], self._stamp[rewarded][..., None], clock[rewarded, None, None])
+            h = store.damped(self._h[rewarded], self._stamp[rewarded][..., None], clock[rewarded, None, None], self._h0)
             g = store.decayed(self._glow[rewarded], self._glow_time[rewarded], store.glow_clock[rewarded, None, None])
             self._h[rewarded] = rules.floor_h(rules.reward_step(h, g, r[rewarded, None, None]), cfg.h_floor)
             self._stamp[rewarded] = clock[rewarded, None]
@@ -138,7 +157,7 @@ class BatchedTwoLayerPS(LockstepAgents):
 
     def h_values(self) -> np.ndarray:
         """Current h-values of every agent, shape (K, S, A) (a copy)."""
-        return np.array(self._store.damped(self._h, self._stamp[..., None], self._store.clock[:, None, None]))
+        return np.array(self._store.damped(self._h, self._stamp[..., None], self._store.clock[:, None, None], self._h0))
 
     def policy(self) -> np.ndarray:
         """Each agent's hopping probabilities, shape (K, S, A): an exactly evaluable policy

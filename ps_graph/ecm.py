@@ -55,9 +55,12 @@ from .checks import check_choice, check_int, check_real
 from .errors import ConfigError, UnknownClipError
 from .store import LazyStore, Row
 
-__all__ = ["ECM", "KINDS"]
+__all__ = ["ECM", "KINDS", "MAX_HOPS"]
 
 KINDS = ("percept", "action", "hidden")
+
+#: The longest walk an ECM allows (``max_hops``): a walk stuck among hidden clips fails within seconds.
+MAX_HOPS = 1_000_000
 
 
 class _Row(Row):
@@ -91,7 +94,7 @@ class ECM:
         Initial h of every new edge, and the value damping pulls towards.
     h_floor : float in (0, h0]
         Lowest h an edge can hold: negative rewards never make h <= 0.
-    max_hops : int >= 1
+    max_hops : int in [1, MAX_HOPS]
         A walk that has not reached an action clip after this many hops raises
         :class:`~ps_graph.errors.WalkError` (a guard against cycles among hidden clips).
     """
@@ -129,7 +132,7 @@ class ECM:
             low_open=True,
             hint="The floor must be positive and not above h0.",
         )
-        self.max_hops = check_int("max_hops", max_hops, 1)
+        self.max_hops = check_int("max_hops", max_hops, 1, MAX_HOPS)
         self._g = nx.DiGraph()
         self._node = self._g._node
         self._rows: dict[Hashable, _Row] = {}  # clips that can have out-edges
@@ -183,9 +186,11 @@ class ECM:
         for action in self._actions:
             self._node[action]["layer"] = layer
 
-    def add_edge(self, source: Hashable, target: Hashable, h: float | None = None) -> None:
-        """Add the edge ``source -> target`` with ``h`` (default ``h0``) and no glow;
-        on an existing edge, set its h."""
+    def add_edge(self, source: Hashable, target: Hashable, h: float | None = None, h0: float | None = None) -> None:
+        """Add the edge ``source -> target`` with ``h`` and no glow; on an existing edge, set its h.
+
+        ``h0`` is the edge's own initial value, the value damping pulls it towards (default: the
+        ECM's ``h0``; an existing edge keeps its own); ``h`` defaults to the edge's initial value."""
         for clip in (source, target):
             if clip not in self._node:
                 raise ConfigError(
@@ -197,14 +202,21 @@ class ECM:
             raise ConfigError(f"percept clip {target!r} cannot be an edge target: walks start at percepts.")
         if source == target:
             raise ConfigError(f"self-loop on {source!r}: a clip cannot hop to itself.")
-        value = self.h0 if h is None else check_real("h", h, self.h_floor, hint=f"h must be >= h_floor={self.h_floor}.")
+        floor = f"must be >= h_floor={self.h_floor}."
+        start = None if h0 is None else check_real("h0", h0, self.h_floor, hint=f"An edge's h0 {floor}")
         row = self._rows[source]
-        self._store.sync(row)
+        self._store.sync(row)  # past damping used the old initial values
         if self._g.has_edge(source, target):
-            row.h[self._position(source, row, target)] = value
+            j = self._position(source, row, target)
+            if start is not None:
+                row.set_h0(j, start, self.h0)
+            own = self.h0 if row.h0 is None else row.h0[j]
+            row.h[j] = own if h is None else check_real("h", h, self.h_floor, hint=f"h {floor}")
             return
+        start = self.h0 if start is None else start
+        value = start if h is None else check_real("h", h, self.h_floor, hint=f"h {floor}")
         row.targets = row.targets + (target,)
-        row.h.append(value)
+        row.add(value, start, self.h0)
         self._g.add_edge(source, target, h=value, glow=0.0)
 
     def remove_clip(self, clip: Hashable) -> None:
@@ -337,11 +349,8 @@ class ECM:
         row = self._row_of(clip)
         if not row.targets:
             return {}
-        return dict(
-            zip(
-                row.targets, rules.hopping_probabilities(list(self._store.current(row)), self.policy, self.beta_softmax)
-            )
-        )
+        probs = rules.hopping_probabilities(list(self._store.current(row)), self.policy, self.beta_softmax)
+        return dict(zip(row.targets, probs))
 
     def visits(self, clip: Hashable) -> int:
         """How many committed walks (:meth:`excite`) passed through ``clip``."""
@@ -449,7 +458,8 @@ class ECM:
         ``glow_clock``, ``rows`` ``[(clip, stamp, stored_h), ...]`` with
         ``h = rules.damp(stored_h, gamma_damping, h0, clock - stamp)``, and ``glowing``
         ``[(source, target, stored_glow, stamp), ...]`` with
-        ``glow = rules.decay_glow(stored_glow, eta_glow_damping, glow_clock - stamp)``.
+        ``glow = rules.decay_glow(stored_glow, eta_glow_damping, glow_clock - stamp)``. Edges whose
+        initial value is not ``h0`` are listed in ``h0`` ``[(source, target, h0), ...]`` (the h0 above).
 
         >>> ecm = ECM(gamma_damping=0.5)
         >>> ecm.add_percept("s"); ecm.add_action("a"); ecm.connect("s", ["a"])

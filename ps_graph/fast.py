@@ -30,7 +30,7 @@ import numpy as np
 from gymnasium import spaces
 
 from . import _fast_snapshot, rules
-from .agent import PSConfig, action_clip, percept_clip
+from .agent import InitialH, PSConfig, action_clip, percept_clip
 from .checks import make_config
 from .ecm import ECM
 from .errors import ConfigError, UnknownClipError, UnsupportedSpaceError
@@ -132,6 +132,15 @@ class TwoLayerPS:
     (``max_hops`` is unused: every walk is one hop) and speaks the same protocol. It draws
     its uniforms from ``rng`` 256 at a time, so do not share that Generator with other code
     if you want its stream to match a PSAgent's.
+
+    ``initial_h=`` (a table, mapping or callable, as PSAgent's) gives each edge its own initial
+    h, which damping pulls it back to; the table then keeps one initial value per edge (8 bytes
+    more per h-value), and without it nothing changes.
+
+    >>> from gymnasium import spaces
+    >>> forager = TwoLayerPS(2, spaces.Discrete(3), initial_h=np.tile([0.99, 0.01], (3, 1)), seed=0)
+    >>> forager.action_probabilities(2)     # continue 0.99, turn 0.01
+    {0: 0.99, 1: 0.01}
     """
 
     def __init__(
@@ -141,20 +150,23 @@ class TwoLayerPS:
         *,
         config: PSConfig | None = None,
         rng: np.random.Generator | None = None,
+        initial_h: Any = None,
         **hyperparameters: Any,
     ) -> None:
         if "growth" in hyperparameters:
             raise ConfigError(
                 "TwoLayerPS is the 2-layer fast path and cannot grow hidden clips; use PSAgent(..., growth=...)."
             )
-        self.config = config = make_config(PSConfig, config, hyperparameters, "PS")
+        self.config = config = make_config(PSConfig, config, hyperparameters, "PS", also=("initial_h",))
         self.actions = action_list(actions)
         self.encode = percept_encoder(observation_space)
+        self.initial_h = None if initial_h is None else InitialH(initial_h, self.actions, observation_space, config)
         self.observation_space = observation_space  # kept for saving (ps_graph.saving)
         self.rng = rng if rng is not None else np.random.default_rng(config.seed)
         self._a = len(self.actions)
         self._h0_row = array("d", [config.h0] * self._a)
-        self._table = Table(self._a)  # percept i's h-values, and the learning step they are current at
+        # percept i's h-values, the learning step they are current at (and their initial values, if per edge)
+        self._table = Table(self._a, per_edge_h0=self.initial_h is not None)
         self._visits = array("q")  # per percept
         self._emotion = bytearray()  # per edge: 1 positive (the start), 0 negative
         self._action_visits = [0] * self._a
@@ -202,12 +214,17 @@ class TwoLayerPS:
         return percept_clip(key)
 
     def _add_row(self, key: Hashable) -> int:
-        """A new row (h0 everywhere) for the percept ``key``; returns its index."""
+        """A new row for the percept ``key`` at its initial values (h0, or ``initial_h``'s); returns its index."""
+        values = self._h0_row if self.initial_h is None else array("d", self.initial_h.row(key))
         row = self._index.add(key)
-        self._table.add_row(self._h0_row, self._store.clock)
+        self._table.add_row(values, self._store.clock)
         self._visits.append(0)
         self._emotion.extend(b"\x01" * self._a)
         return row
+
+    def _initial_row(self, key: Hashable):
+        """The initial h-values of the percept ``key``'s row (h0 everywhere without ``initial_h``)."""
+        return self._h0_row if self.initial_h is None else self.initial_h.row(key)
 
     def _row_h(self, row: int):
         """Row ``row``'s current h-values (computed; the stored row stays lazy)."""
@@ -261,16 +278,16 @@ class TwoLayerPS:
         >>> agent.action_probabilities("never seen")
         {0: 0.5, 1: 0.5}
         """
-        row = self._find(self.encode(observation))
-        h = self._h0_row if row < 0 else self._row_h(row)
+        key = self.encode(observation)
+        row = self._find(key)
+        h = self._initial_row(key) if row < 0 else self._row_h(row)
         return dict(zip(self.actions, rules.hopping_probabilities(list(h), self._policy, self._beta)))
 
     def greedy_action(self, observation: object) -> int:
-        """The most probable action (first of ties); unseen percepts give the first action."""
-        row = self._find(self.encode(observation))
-        if row < 0:
-            return self.actions[0]
-        h = self._row_h(row)
+        """The most probable action (first of ties); an unseen percept is judged by its initial values."""
+        key = self.encode(observation)
+        row = self._find(key)
+        h = self._initial_row(key) if row < 0 else self._row_h(row)
         return self.actions[max(range(self._a), key=h.__getitem__)]
 
     def observe(self, reward: float, next_observation: object, terminated: bool, truncated: bool) -> None:
@@ -327,8 +344,9 @@ class TwoLayerPS:
             p = percept_clip(key)
             ecm.add_percept(p, label=str(key))
             ecm.set_visits(p, int(self._visits[row]))
-            for clip, value in zip(clips, h[row].tolist()):
-                ecm.add_edge(p, clip, h=value)
+            h0 = self._table.row_h0(row, self.config.h0)
+            for j, (clip, value) in enumerate(zip(clips, h[row].tolist())):
+                ecm.add_edge(p, clip, h=value, h0=None if isinstance(h0, float) else h0[j])
         for edge in self._store.glowing:
             row, j = divmod(edge, self._a)
             ecm.set_glow(percept_clip(self._keys[row]), clips[j], self._store.glow(edge))
@@ -345,7 +363,8 @@ class TwoLayerPS:
         ``pending`` ``(row, column)`` of the edge awaiting its reward, or None; ``uniforms``
         and ``next_uniform`` (the block of uniforms drawn ahead and the next one to use);
         ``lazy``: ``clock``, ``glow_clock``, ``stamps`` (per row), ``h`` (stored rows:
-        ``rules.damp(stored, gamma_damping, h0, clock - stamp)`` is current) and ``glowing``
+        ``rules.damp(stored, gamma_damping, h0, clock - stamp)`` is current, h0 the row's initial
+        values under ``initial_h``, which restore takes from the agent's own) and ``glowing``
         ``[(row, column, stored_glow, stamp), ...]``. :meth:`restore` puts it back.
 
         >>> agent = TwoLayerPS(2, seed=0)

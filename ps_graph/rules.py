@@ -41,6 +41,7 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_H_FLOOR",
+    "H0",
     "GLOW_MODES",
     "POLICIES",
     "backdated_reward_step",
@@ -67,29 +68,43 @@ DEFAULT_H_FLOOR = 1e-6
 Value = TypeVar("Value", float, np.ndarray)
 
 
+#: An initial value damping pulls towards: one for every edge, or one per element of ``h``.
+H0 = float | Sequence[float] | np.ndarray
+
+
 @overload
 def damp(h: float, gamma_damping: float, h0: float = ..., steps: int = ...) -> float: ...
 @overload
-def damp(h: np.ndarray, gamma_damping: float, h0: float = ..., steps: int | np.ndarray = ...) -> np.ndarray: ...
+def damp(h: np.ndarray, gamma_damping: float, h0: H0 = ..., steps: int | np.ndarray = ...) -> np.ndarray: ...
 @overload
-def damp(h: list[float] | array[float], gamma_damping: float, h0: float = ..., steps: int = ...) -> Sequence[float]: ...
+def damp(h: list[float] | array[float], gamma_damping: float, h0: H0 = ..., steps: int = ...) -> Sequence[float]: ...
 def damp(
     h: float | np.ndarray | list[float] | array[float],
     gamma_damping: float,
-    h0: float = 1.0,
+    h0: H0 = 1.0,
     steps: int | np.ndarray = 1,
 ) -> float | np.ndarray | Sequence[float | np.ndarray]:
     """Damping (forgetting) applied ``steps`` times.
 
     One step is ``h <- h - gamma (h - h0)``; k steps in closed form are
     ``h <- h0 + (1 - gamma)**k (h - h0)``. A list or ``array('d')`` of values gives a list
-    (or ``h`` itself when nothing decays).
+    (or ``h`` itself when nothing decays). ``h0`` is one value for every element, or one per
+    element of ``h`` (a sequence or array of the same length, or an array broadcasting
+    against ``h``): each edge is pulled towards its own initial value, with the same
+    arithmetic, so an ``h0`` sequence of equal values gives bit for bit the scalar's result.
+
+    >>> damp([3.0, 0.5], gamma_damping=0.5, h0=[1.0, 0.1])   # 1 + 0.5 * 2, 0.1 + 0.5 * 0.4
+    [2.0, 0.30000000000000004]
     """
     if gamma_damping == 0.0 or (np.isscalar(steps) and steps == 0):
         return h
     factor = (1.0 - gamma_damping) ** steps
     if isinstance(h, (list, array)):  # one clip's out-edges: the factor is computed once
-        return [h0 + factor * (x - h0) for x in h]
+        if isinstance(h0, (float, int)):
+            return [h0 + factor * (x - h0) for x in h]
+        return [c + factor * (x - c) for x, c in zip(h, h0, strict=True)]
+    if not isinstance(h0, (float, int, np.ndarray)):
+        h0 = np.asarray(h0, dtype=float)
     return h0 + factor * (h - h0)
 
 
@@ -116,6 +131,12 @@ def backdated_reward_step(h: Value, g: Value, reward: float, gamma_damping: floa
     stored value and damping it afterwards:
     ``damp(backdated_reward_step(h, g, R, gamma, k), gamma, steps=k) == damp(h, gamma, steps=k) + g R``.
     Lazy cores use it to reward one edge without bringing its siblings up to date.
+
+    It does not depend on h0, so it serves per-edge initial values unchanged. With
+    ``f = (1 - gamma)**n`` and closed-form damping ``damp(x) = h0 + f (x - h0)``, the stored
+    ``h_s'`` must satisfy ``damp(h_s') = damp(h_s) + g R``, i.e.
+    ``h0 + f (h_s' - h0) = h0 + f (h_s - h0) + g R``; the h0 cancel:
+    ``(h_s' - h0) f = (h_s - h0) f + g R``, hence ``h_s' = h_s + g R / f`` for any h0.
 
     >>> h = backdated_reward_step(3.0, 1.0, 2.0, gamma_damping=0.5, steps=1)
     >>> damp(h, 0.5), damp(3.0, 0.5) + 2.0

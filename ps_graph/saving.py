@@ -32,7 +32,12 @@ File layout (version 2), a JSON object::
                        seen, from which its counts are rebuilt, its wildcard clips with their
                        creation steps, its step count). Only built-in rules can be saved.
 
-Version 2 added ``growth``; version 1 files (no growth) still load.
+    initial_h          (version 3, only when the agent has one) the per-edge initial h:
+                       {"table": rows} or {"entries": [{percept, action, h}]}; the ECM then
+                       lists its edges' own initial values in ecm.h0 [{source, target, h0}]
+
+Version 2 added ``growth``, version 3 ``initial_h``; an agent without ``initial_h`` is still
+written as version 2, and versions 1 (no growth) and 2 still load.
 
 Clip keys are written with :func:`ps_graph.keys.encode_key` (tuples become lists).
 
@@ -56,7 +61,8 @@ from pathlib import Path
 from typing import Any
 
 from . import rules
-from .agent import PSAgent, PSConfig, action_clip
+from ._ecm_walks import longest_walk
+from .agent import InitialH, PSAgent, PSConfig, action_clip
 from .checks import check_str, fail, show
 from .ecm import ECM, KINDS
 from .errors import ConfigError, PSGraphError
@@ -95,8 +101,8 @@ __all__ = ["FORMAT", "VERSION", "load", "save"]
 
 #: The ``format`` marker of every agent file.
 FORMAT = "ps_graph.agent"
-#: The file layout version this module writes; it reads versions 1 .. VERSION.
-VERSION = 2
+#: The newest file layout version, written for agents with ``initial_h`` (2 for the others); it reads 1 .. VERSION.
+VERSION = 3
 
 _AGENTS = {"PSAgent": PSAgent, "TwoLayerPS": TwoLayerPS}
 
@@ -128,17 +134,19 @@ def save(agent: PSAgent | TwoLayerPS, path: str | os.PathLike) -> Path:
             "ps_graph.write_node_link_json(agent.ecm, path), or keep your rule's state yourself."
         )
     rng = rng_to_json(agent.rng)
+    initial_h = None if agent.initial_h is None else agent.initial_h.to_json()  # refuses a callable
     from . import __version__
 
     doc: dict[str, Any] = {
         "format": FORMAT,
-        "version": VERSION,
+        "version": 2 if initial_h is None else VERSION,
         "agent": type(agent).__name__,
         "ps_graph_version": __version__,
         "config": agent.config.to_dict(),
         "actions": [int(a) for a in agent.actions],
         "observation_space": space_to_json(agent.observation_space),
         "rng": rng,
+        **({} if initial_h is None else {"initial_h": initial_h}),
     }
     if isinstance(agent, PSAgent):
         doc["ecm"] = _ecm_to_json(agent.ecm.snapshot())
@@ -163,8 +171,9 @@ def save(agent: PSAgent | TwoLayerPS, path: str | os.PathLike) -> Path:
 
 
 def _ecm_to_json(snap: dict[str, Any]) -> dict[str, Any]:
-    lazy = snap["lazy"]
+    lazy, h0 = snap["lazy"], snap.get("h0")
     return {
+        **({"h0": [{"source": encode_key(s), "target": encode_key(t), "h0": v} for s, t, v in h0]} if h0 else {}),
         "clips": [
             {"key": encode_key(c), "kind": kind, "layer": layer, "label": label, "visits": visits}
             for c, kind, layer, label, visits in snap["clips"]
@@ -236,6 +245,14 @@ def _from_document(doc):
         agent = _AGENTS[name](actions, space, config=config, rng=rng)
     except PSGraphError as err:
         raise ConfigError(f"observation_space: {err}") from None
+    if version < 3 and "initial_h" in top:
+        raise ConfigError(f"initial_h came in version 3, but the file says version {version}: it was edited.")
+    if top.get("initial_h") is not None:
+        try:
+            initial_h = InitialH.from_json(top["initial_h"], space)
+            agent = _AGENTS[name](actions, space, config=config, rng=rng, initial_h=initial_h)
+        except PSGraphError as err:
+            raise ConfigError(str(err) if str(err).startswith("initial_h") else f"initial_h: {err}") from None
     if name == "PSAgent":
         check_object("the file", top, ("ecm",) + (("growth",) if version >= 2 else ()))
         _restore_ps_agent(agent, top["ecm"], top["state"])
@@ -310,14 +327,16 @@ def _restore_ps_agent(agent: PSAgent, value, state_value) -> None:
 
     clips = check_entries("ecm.clips", ecm["clips"], known.entry)
     edges = check_entries("ecm.edges", ecm["edges"], edge_entry)
+    h0 = check_entries("ecm.h0", ecm.get("h0", []), lambda w, e: (*known.edge(w, e, "h0"), check_h(f"{w}.h0", e["h0"])))
     lazy = ecm.get("lazy")
     if lazy is not None:
-        lazy = _ecm_lazy(agent.config, lazy, edges, known)
+        lazy = _ecm_lazy(agent.config, lazy, edges, known, {(s, t): v for s, t, v in h0})
+    snap = {"clips": clips, "edges": edges, "lazy": lazy, "h0": h0}
     try:
-        agent.ecm = ECM.from_snapshot({"clips": clips, "edges": edges, "lazy": lazy}, **agent.config.ecm_kwargs())
+        agent.ecm = ECM.from_snapshot(snap, **agent.config.ecm_kwargs())
     except PSGraphError as err:
         raise ConfigError(f"ecm: {err}") from None
-    longest = _longest_walk(edges)
+    longest = longest_walk(edges)
     if longest is not None and longest > agent.config.max_hops:
         raise ConfigError(
             f"config.max_hops is {agent.config.max_hops}, but walks through the ECM's hidden clips take up to "
@@ -341,38 +360,18 @@ def _restore_ps_agent(agent: PSAgent, value, state_value) -> None:
     agent._pending = None if pending is None else known.percept_action("state.pending", pending)  # no setter
 
 
-def _longest_walk(edges: list[tuple]) -> int | None:
-    """The most hops a walk along ``edges`` (source, target, ...) can take; None if they form a cycle."""
-    targets: dict = {}
-    waiting: dict = {}  # clip -> its sources not yet ordered
-    for s, t, *_ in edges:
-        targets.setdefault(s, []).append(t)
-        waiting[t] = waiting.get(t, 0) + 1
-        waiting.setdefault(s, 0)
-    hops = dict.fromkeys(waiting, 0)
-    ready = [clip for clip, n in waiting.items() if n == 0]
-    done = 0
-    while ready:
-        clip = ready.pop()
-        done += 1
-        for t in targets.get(clip, ()):
-            hops[t] = max(hops[t], hops[clip] + 1)
-            waiting[t] -= 1
-            if not waiting[t]:
-                ready.append(t)
-    return max(hops.values(), default=0) if done == len(waiting) else None
-
-
-def _ecm_lazy(cfg: PSConfig, value, edges: list[tuple], known: _Clips) -> dict[str, Any]:
-    """``ecm.lazy``, checked against the current values in ``edges``."""
+def _ecm_lazy(cfg: PSConfig, value, edges: list[tuple], known: _Clips, h0: dict) -> dict[str, Any]:
+    """``ecm.lazy``, checked against the current values in ``edges`` (``h0``: edges' own initial values)."""
     lazy = check_object("ecm.lazy", value, ("clock", "glow_clock", "rows", "glowing"))
     clock, glow_clock = (
         check_int64("ecm.lazy.clock", lazy["clock"]),
         check_int64("ecm.lazy.glow_clock", lazy["glow_clock"]),
     )
     out: dict = {}
+    own: dict = {}  # each source's initial values, in row order
     for edge in edges:
         out.setdefault(edge[0], []).append(edge[2])
+        own.setdefault(edge[0], []).append(h0.get(edge[:2], cfg.h0))
     glow_now = {(s, t): g for s, t, _, g in edges}
 
     def row_entry(where: str, r) -> tuple:
@@ -380,7 +379,9 @@ def _ecm_lazy(cfg: PSConfig, value, edges: list[tuple], known: _Clips) -> dict[s
         clip, stamp = known.of(f"{where}.clip", r["clip"]), check_stamp(f"{where}.stamp", r["stamp"], clock)
         current = out.get(clip, [])
         stored = check_entries(f"{where}.h", r["h"], check_positive, len(current))
-        for j, (now, h) in enumerate(zip(rules.damp(stored, cfg.gamma_damping, cfg.h0, clock - stamp), current)):
+        for j, (now, h) in enumerate(
+            zip(rules.damp(stored, cfg.gamma_damping, own.get(clip, cfg.h0), clock - stamp), current)
+        ):
             check_agree(f"{where}.h[{j}]", now, h, "h")
         return clip, stamp, stored
 
@@ -467,7 +468,7 @@ def _restore_two_layer(agent: TwoLayerPS, value) -> None:
         stamps = check_entries("state.lazy.stamps", lazy["stamps"], lambda w, s: check_stamp(w, s, clock), n)
         stored = check_rows("state.lazy.h", lazy["h"], n, a, check_positive)
         for i, (row, stamp) in enumerate(zip(stored, stamps)):
-            for j, now in enumerate(rules.damp(row, cfg.gamma_damping, cfg.h0, clock - stamp)):
+            for j, now in enumerate(rules.damp(row, cfg.gamma_damping, agent._initial_row(keys[i]), clock - stamp)):
                 check_agree(f"state.lazy.h[{i}][{j}]", now, h[i][j], "h")
         glow_now = {(i, j): g for i, j, g in glowing}
 

@@ -50,36 +50,72 @@ Key = TypeVar("Key", bound=Hashable)
 
 
 class Row:
-    """Stored h-values of one clip's out-edges (an ``array('d')``), current at learning step ``stamp``."""
+    """Stored h-values of one clip's out-edges (an ``array('d')``), current at learning step ``stamp``.
 
-    __slots__ = ("h", "stamp")
+    ``h0`` is None (every edge damps towards the store's h0) or an ``array('d')`` parallel to
+    ``h``: each edge's own initial value. Rows without per-edge values hold no array.
+    """
 
-    def __init__(self, stamp: int, h: Iterable[float] = ()) -> None:
+    __slots__ = ("h", "h0", "stamp")
+
+    def __init__(self, stamp: int, h: Iterable[float] = (), h0: Iterable[float] | None = None) -> None:
         self.h = array("d", h)
         self.stamp = stamp
+        self.h0: array | None = None if h0 is None else array("d", h0)
+
+    def add(self, h: float, h0: float, default: float) -> None:
+        """Append an edge with stored value ``h`` and initial value ``h0`` (``default``: the
+        store's h0; the row keeps an h0 array only once an edge's differs from it)."""
+        self.h.append(h)
+        if self.h0 is None and h0 != default:
+            self.h0 = array("d", [default]) * (len(self.h) - 1)
+        if self.h0 is not None:
+            self.h0.append(h0)
+
+    def set_h0(self, j: int, h0: float, default: float) -> None:
+        """Set edge ``j``'s initial value (bring the row up to date first: its past damping used the old one)."""
+        if self.h0 is None and h0 != default:
+            self.h0 = array("d", [default]) * len(self.h)
+        if self.h0 is not None:
+            self.h0[j] = h0
+
+    def remove(self, j: int) -> None:
+        """Drop edge ``j`` (its stored value and initial value); the others stay lazy."""
+        del self.h[j]
+        if self.h0 is not None:
+            del self.h0[j]
 
     def damp(self, gamma: float, h0: float, steps: int) -> None:
-        """Apply ``steps`` damping steps to the stored values (the stamp is the caller's)."""
-        self.h = array("d", rules.damp(self.h, gamma, h0, steps))
+        """Apply ``steps`` damping steps to the stored values (the stamp is the caller's), towards
+        the row's own ``h0`` values if it has them, else ``h0``."""
+        self.h = array("d", rules.damp(self.h, gamma, h0 if self.h0 is None else self.h0, steps))
 
 
 class Table:
     """Rows of equal width in one flat ``array('d')`` (row i at ``[i * width, (i + 1) * width)``)
-    with the learning step each row is current at: the fast path's compact h-table."""
+    with the learning step each row is current at: the fast path's compact h-table.
 
-    __slots__ = ("h", "stamps", "width")
+    ``h0`` is None (every edge damps towards the store's h0) or a flat ``array('d')`` parallel
+    to ``h`` holding each edge's own initial value (``Table(width, per_edge_h0=True)``).
+    """
 
-    def __init__(self, width: int) -> None:
+    __slots__ = ("h", "h0", "stamps", "width")
+
+    def __init__(self, width: int, per_edge_h0: bool = False) -> None:
         self.h = array("d")
         self.stamps = array("q")
         self.width = width
+        self.h0: array | None = array("d") if per_edge_h0 else None
 
     def __len__(self) -> int:
         return len(self.stamps)
 
-    def add_row(self, values: array, stamp: int) -> int:
-        """Append a row (``width`` values current at ``stamp``); returns its index."""
+    def add_row(self, values: array, stamp: int, h0: array | None = None) -> int:
+        """Append a row (``width`` values current at ``stamp``; with per-edge h0, their initial
+        values ``h0``, default ``values``); returns its index."""
         self.h.extend(values)  # array growth is amortized O(1) per value
+        if self.h0 is not None:
+            self.h0.extend(values if h0 is None else h0)
         self.stamps.append(stamp)
         return len(self.stamps) - 1
 
@@ -87,6 +123,13 @@ class Table:
         """Row ``i``'s stored values (a copy)."""
         base = i * self.width
         return self.h[base : base + self.width]
+
+    def row_h0(self, i: int, h0: float) -> float | array:
+        """Row ``i``'s initial values (a copy), or ``h0`` when the table has no per-edge values."""
+        if self.h0 is None:
+            return h0
+        base = i * self.width
+        return self.h0[base : base + self.width]
 
 
 class TableRow:
@@ -114,7 +157,8 @@ class TableRow:
     def damp(self, gamma: float, h0: float, steps: int) -> None:
         """Apply ``steps`` damping steps to this row's stored values only."""
         t, base = self.table, self.i * self.table.width
-        t.h[base : base + t.width] = array("d", rules.damp(t.h[base : base + t.width], gamma, h0, steps))
+        h0s = t.row_h0(self.i, h0)
+        t.h[base : base + t.width] = array("d", rules.damp(t.h[base : base + t.width], gamma, h0s, steps))
 
 
 class LazyStore(Generic[Key]):
@@ -152,18 +196,19 @@ class LazyStore(Generic[Key]):
         self.glowing: dict[Key, list[Any]] = {}
 
     # ------------------------------------------------------------------ closed forms
-    def damped(self, h, stamp, clock):
-        """``h`` stored at learning step ``stamp``, brought to ``clock`` (numbers or arrays)."""
-        return rules.damp(h, self.gamma, self.h0, clock - stamp)
+    def damped(self, h, stamp, clock, h0=None):
+        """``h`` stored at learning step ``stamp``, brought to ``clock`` (numbers or arrays),
+        towards ``h0`` (per-edge values broadcasting against ``h``; default: the store's h0)."""
+        return rules.damp(h, self.gamma, self.h0 if h0 is None else h0, clock - stamp)
 
     def decayed(self, glow, stamp, glow_clock):
         """``glow`` stored at glow step ``stamp``, brought to ``glow_clock`` (numbers or arrays)."""
         return rules.decay_glow(glow, self.eta, glow_clock - stamp)
 
     # ------------------------------------------------------------------ rows
-    def new_row(self, h: Iterable[float] = ()) -> Row:
-        """A row current now."""
-        return Row(self.clock, h)
+    def new_row(self, h: Iterable[float] = (), h0: Iterable[float] | None = None) -> Row:
+        """A row current now (``h0``: its edges' own initial values, if not the store's)."""
+        return Row(self.clock, h, h0)
 
     def current(self, row: Row):
         """``row``'s current h-values, computed; the stored row stays lazy.
@@ -172,18 +217,22 @@ class LazyStore(Generic[Key]):
         from one damped later in a single closed-form step, so looking at an agent would
         change its future in the last bits.
         """
-        return self.bring(row.h, row.stamp)
+        return self.bring(row.h, row.stamp, row.h0)
 
-    def bring(self, h, stamp: int):
-        """Values ``h`` stored at learning step ``stamp``, brought to now (``h`` itself if current)."""
+    def bring(self, h, stamp: int, h0=None):
+        """Values ``h`` stored at learning step ``stamp``, brought to now (``h`` itself if current),
+        towards ``h0`` (per-edge values; default: the store's h0)."""
         behind = self.clock - stamp
         if behind and self.gamma:
-            return rules.damp(h, self.gamma, self.h0, behind)
+            return rules.damp(h, self.gamma, self.h0 if h0 is None else h0, behind)
         return h
 
     def table_row(self, table: Table, i: int):
         """Row ``i`` of ``table``, current now (computed; the table stays lazy)."""
-        return self.bring(table.stored(i), table.stamps[i])
+        behind = self.clock - table.stamps[i]
+        if behind and self.gamma:  # the per-edge h0, if any, is read only when something decays
+            return rules.damp(table.stored(i), self.gamma, table.row_h0(i, self.h0), behind)
+        return table.stored(i)
 
     def sync(self, row: Row, to: int | None = None) -> None:
         """Apply the damping steps that ``row`` missed (closed form), up to ``to`` (default: now)."""

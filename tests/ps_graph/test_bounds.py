@@ -117,3 +117,24 @@ def test_a_saved_file_edited_to_carry_a_huge_setting_is_refused(cls, name, tmp_p
     path.write_text(json.dumps(data))
     with pytest.raises(FileFormatError, match=f"{name} must be"):
         ps_graph.load(path)
+
+
+def test_an_ecm_built_directly_bounds_max_hops_too():
+    from ps_graph import ECM
+    from ps_graph.ecm import MAX_HOPS
+
+    assert ECM(max_hops=MAX_HOPS).max_hops == MAX_HOPS
+    with pytest.raises(ConfigError, match="max_hops"):
+        ECM(max_hops=MAX_HOPS + 1)
+
+
+def test_q_learning_files_honour_a_size_limit(tmp_path):
+    from gymnasium import spaces
+
+    from qbaselines import QLearningAgent
+
+    agent = QLearningAgent(2, spaces.Discrete(3), seed=0)
+    path = agent.save(tmp_path / "q.json")
+    with pytest.raises(FileFormatError, match="10"):
+        QLearningAgent.load(path, max_bytes=10)
+    assert QLearningAgent.load(path, max_bytes=10**6).config == agent.config

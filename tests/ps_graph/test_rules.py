@@ -80,3 +80,27 @@ def test_sample_index_inverse_cdf():
     assert rules.sample_index(w, 0.9999999) == 2
     for u in np.linspace(0, 0.999, 37):
         assert rules.sample_index(np.array(w), u) == rules.sample_index(w, u)
+
+
+def test_damping_towards_per_edge_initial_values_3x2_by_hand():
+    # three percepts x two actions, each edge with its own h0 (the Forager's continue / turn)
+    h = np.array([[3.0, 0.5], [1.0, 2.0], [0.99, 0.01]])
+    h0 = np.array([[0.99, 0.01], [0.5, 0.5], [0.99, 0.01]])
+    # one step, h - 0.5 (h - h0): 3 - 0.5 * 2.01 = 1.995; 0.5 - 0.5 * 0.49 = 0.255; ...
+    np.testing.assert_allclose(
+        rules.damp(h, 0.5, h0=h0), [[1.995, 0.255], [0.75, 1.25], [0.99, 0.01]], rtol=0, atol=1e-15
+    )
+    # two steps in closed form: h0 + 0.25 (h - h0)
+    np.testing.assert_allclose(rules.damp(h, 0.5, h0=h0, steps=2), [[1.4925, 0.1325], [0.625, 0.875], [0.99, 0.01]])
+    # a row as a list (the lazy store's path) gives the same numbers, bit for bit
+    for row, row_h0 in zip(h, h0):
+        assert rules.damp(list(row), 0.5, list(row_h0), 3) == rules.damp(row, 0.5, row_h0, 3).tolist()
+    # equal per-edge values are the scalar h0, bit for bit
+    assert rules.damp([3.0, 0.7], 0.1, [1.0, 1.0], 7) == rules.damp([3.0, 0.7], 0.1, 1.0, 7)
+
+
+def test_backdated_reward_does_not_depend_on_h0():
+    # damp(h_s') = damp(h_s) + g R for any h0, with h_s' = h_s + g R / (1 - gamma)**n
+    for h0 in (1.0, 0.01, 0.99, 7.0):
+        stored = rules.backdated_reward_step(3.0, 0.5, 2.0, gamma_damping=0.2, steps=3)
+        assert rules.damp(stored, 0.2, h0, steps=3) == pytest.approx(rules.damp(3.0, 0.2, h0, steps=3) + 1.0)

@@ -1,0 +1,101 @@
+"""Learning to forage: PS foragers in the target world beside the fixed turning strategies.
+
+What it mirrors
+---------------
+Muñoz-Gil, López-Incera, Fiderer & Briegel, "Optimal foraging strategies can be learned",
+New J. Phys. 26, 013010 (2024), in the setting of the ``01_learning_to_forage`` tutorial of
+``qic-ibk/projective_simulation`` (the paper's runs use 20,000-step episodes and 12,000 episodes):
+100 targets of radius 0.5 in a periodic box of side 100, non-destructive targets with a kick of
+length 1 after a find, unit steps that continue or turn; PS foragers with gamma = 1e-5,
+eta = 0.1, accumulating glow and a per-edge initial h of 0.99 for continue and 0.01 for turn
+(an initial turning probability of 0.01), against the paper's fixed strategies, the discrete
+Lévy walks (run lengths ~ L^(-1-beta)) and bi-exponential walks, measured with many walkers at
+once (``ps_graph.envs.strategies``).
+
+Run:  python examples/foraging.py --out results/foraging
+Writes OUT/foraging.png and OUT/foraging.csv (tidy: kind = levy | biexponential | ps, parameter
+= beta, the short mode's length, or agent index, episode (empty for fixed strategies), reward =
+targets found per step in the episode, for fixed strategies the mean over walkers).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from _common import SearchRun, finish_axes, search_main, write_outputs
+from joblib import Parallel, delayed
+
+import ps_graph
+from ps_graph.envs import Foraging
+from ps_graph.envs.strategies import biexponential_turning, efficiency, levy_turning
+from ps_graph.inspection.plots import mean_and_ci, moving_average
+
+NAME = "foraging"
+FIELDS = ("kind", "parameter", "episode", "reward")
+WORLD = {"num_targets": 100, "size": 100.0, "radius": 0.5, "cutoff": 1.0, "max_counter": 1000}
+PS = {"gamma_damping": 1e-5, "eta_glow_damping": 0.1, "glow": "accumulate"}
+
+
+def initial_h(max_counter: int) -> np.ndarray:
+    """The tutorial's per-edge initial h: 0.99 for continue, 0.01 for turn, at every counter."""
+    return np.tile([0.99, 0.01], (max_counter + 1, 1))
+
+
+def scan(steps: int, walkers: int, seed: int, quick: bool) -> dict[str, list[tuple[float, float]]]:
+    """Targets per step of the fixed strategies: Lévy walks over beta, bi-exponential over the short mode."""
+    m = WORLD["max_counter"]
+    world = {"walkers": walkers, "steps": steps, "seed": seed, **WORLD}
+    betas = np.linspace(0.1, 1.0, 2 if quick else 6)
+    short = np.array([1.0, 5.0]) if quick else np.array([0.5, 1.0, 2.0, 5.0, 10.0])
+    levy = [(float(b), efficiency("Foraging", levy_turning(b, m), **world).per_step) for b in betas]
+    biexp = [
+        (float(d), efficiency("Foraging", biexponential_turning(d, 100.0, 0.5, m), **world).per_step) for d in short
+    ]
+    return {"levy": levy, "biexponential": biexp}
+
+
+def learn(agent_seed: int, episodes: int, steps: int) -> np.ndarray:
+    """One PS forager: its targets per step in each episode."""
+    env = Foraging(episode_steps=steps, **WORLD)
+    agent = ps_graph.TwoLayerPS.for_env(env, seed=agent_seed, initial_h=initial_h(WORLD["max_counter"]), **PS)
+    return ps_graph.train(agent, env, episodes=episodes, seed=agent_seed).returns / steps
+
+
+def run(out: Path, size: SearchRun) -> dict:
+    """Measure the fixed strategies, train the foragers, write OUT/foraging.png and .csv."""
+    steps = size.steps
+    fixed = scan(max(steps, 2000), 20 if size.quick else 200, size.seed, size.quick)
+    seeds = range(size.seed + 1, size.seed + 1 + size.agents)
+    curves = np.stack(Parallel(n_jobs=size.jobs)(delayed(learn)(s, size.episodes, steps) for s in seeds))
+    rows = [(kind, p, "", r) for kind, points in fixed.items() for p, r in points]
+    rows += [("ps", i, e, float(r)) for i, curve in enumerate(curves) for e, r in enumerate(curve)]
+    best = {kind: max(points, key=lambda point: point[1]) for kind, points in fixed.items()}
+    return {**write_outputs(out, NAME, FIELDS, rows, plot(curves, best, steps)), "best": best, "curves": curves}
+
+
+def plot(curves: np.ndarray, best: dict, steps: int):
+    """The foragers' learning curve (mean, 95 % band) with the best fixed strategies."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 4.6), layout="constrained")
+    ax = fig.subplots()
+    window = max(1, curves.shape[1] // 24)
+    mean, half = mean_and_ci(moving_average(curves, window))
+    episode = np.arange(curves.shape[1])
+    ax.plot(episode, mean, label=f"PS foragers, {curves.shape[0]} agents (moving average of {window} episodes)")
+    ax.fill_between(episode, mean - half, mean + half, alpha=0.2, linewidth=0)
+    for (kind, (parameter, value)), style in zip(best.items(), ("--", ":")):
+        ax.axhline(value, color="black", linestyle=style, label=f"best {kind} ({parameter:.3g}): {value:.4f}")
+    ax.set_ylabel("targets per step")
+    ax.set_title(f"Foraging: 100 targets, box 100, radius 0.5, kick 1; episodes of {steps} steps")
+    finish_axes(ax, "episode", "lower right")
+    return fig
+
+
+def main(argv=None) -> None:
+    search_main(__doc__, NAME, run, argv, agents=8, episodes=1200, steps=200, unit="targets per step")
+
+
+if __name__ == "__main__":
+    main()
