@@ -123,9 +123,12 @@ def _anything(obs) -> bool:
     return True
 
 
+_INTS = frozenset((int, np.int64, np.int32))  # Discrete observations as envs return them (numpy's from gymnasium)
+
+
 def _observation_test(space) -> tuple[int, int, Callable[[Any], bool]]:
-    """``(lo, hi, contains)``: an observation ``obs`` is inside ``space`` when ``type(obs) is int
-    and lo <= obs < hi``, or else when ``contains(obs)``. For a Discrete space the range test
+    """``(lo, hi, contains)``: an observation ``obs`` is inside ``space`` when it is an int (Python's
+    or numpy's int64/int32) with ``lo <= obs < hi``, or else when ``contains(obs)``. For a Discrete space the range test
     decides every int at once (``space.contains`` is slow); for other spaces the range is empty.
     A Box observation needs the space's shape and finite values (its bounds and dtype are not
     enforced: many envs declare loose bounds, or float64 observations in a float32 Box). An env
@@ -195,7 +198,7 @@ def step_checker(env) -> tuple[Callable[[Any, int], Any], Callable[[Any, int], A
             obs, _ = result
         except (TypeError, ValueError):
             raise EnvError(f"env.reset must return (obs, info); {name} returned {show(result)}. {_OLD_GYM}") from None
-        if not (type(obs) is int and lo <= obs < hi) and not contains(obs):
+        if not (type(obs) in _INTS and lo <= obs < hi) and not contains(obs):
             raise outside(obs, f"from reset() after step {steps}" if steps else "from its first reset()")
         return obs
 
@@ -208,7 +211,7 @@ def step_checker(env) -> tuple[Callable[[Any, int], Any], Callable[[Any, int], A
         kind = type(reward)  # the common cases (an int a float can hold, a finite float) skip check_reward
         if not ((kind is int and -big < reward < big) or (kind is float and -inf < reward < inf)):
             result = obs, check_reward(reward, f" from {name} at step {step}"), terminated, truncated, info
-        if (type(obs) is not int or not lo <= obs < hi) and not contains(obs):
+        if (type(obs) not in _INTS or not lo <= obs < hi) and not contains(obs):
             raise outside(obs, f"at step {step}")
         return result
 

@@ -73,7 +73,8 @@ class _SearchEnv(gym.Env):
         return self._observation(), self._info()
 
     def step(self, action):
-        if not self.action_space.contains(action):
+        fast = type(action) in (int, np.int64) and 0 <= action < self.world.num_actions  # the common case
+        if not fast and not self.action_space.contains(action):
             raise gym.error.InvalidAction(f"action {action!r} is not in {self.action_space}")
         reward = float(self.world.step(np.array([int(action)]))[0])
         self._t += 1
