@@ -146,19 +146,8 @@ def run(args: argparse.Namespace) -> int:
     env_kwargs = {**(args.env_kwargs or {}), **settings.pop("env")}
     agents = [AgentSpec(kind, settings[kind]) for kind in args.agents]
     envs = [EnvSpec(env, env_kwargs) for env in dict.fromkeys(args.env)]
-    results = compare(
-        agents,
-        envs,
-        args.out,
-        runs=args.runs,
-        seed=args.seed,
-        jobs=args.jobs,
-        backend=args.backend,
-        scheduler=args.scheduler,
-        connect_timeout=args.connect_timeout,
-        progress=not args.quiet,
-        **budget(args),
-    )
+    where = {name: getattr(args, name) for name in ("runs", "seed", "jobs", "backend", "scheduler", "connect_timeout")}
+    results = compare(agents, envs, args.out, progress=not args.quiet, **where, **budget(args))
     summary = {"last": args.last, "threshold": args.threshold, "window": args.window, "metric": args.metric}
     report = None
     if not args.no_report:
