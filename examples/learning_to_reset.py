@@ -17,7 +17,7 @@ single agent rises from about 23 in episode 0 to 100-135 within 20-50 episodes, 
 reset probability stays near 0 up to counter 20, then rises to a peak of about 0.77 at 40.
 
 Run:  python examples/learning_to_reset.py --out results/learning_to_reset
-(4 agents x 300 episodes: a few minutes on 2 cores; ``--quick`` for a smoke run.)
+(4 agents x 300 episodes: about 2 minutes on 2 cores; ``--quick`` for a smoke run.)
 Writes OUT/learning_to_reset.png and OUT/learning_to_reset.csv (tidy: kind = sharp | exponential
 | ps, parameter = reset time, rate or agent index, episode (empty for fixed strategies), reward =
 targets found in the episode, for fixed strategies the mean over walkers).
