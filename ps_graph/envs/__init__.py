@@ -12,6 +12,9 @@ calling :func:`register_envs`, leaves the registry as it is):
 * ``ps_graph/Reset1D-v0``, ``ps_graph/Reset2D-v0``, ``ps_graph/TurnReset2D-v0``: target search with
   resetting (:mod:`ps_graph.envs.search_envs`); episodes of 10,000 steps.
 * ``ps_graph/Foraging-v0``: :class:`Foraging`, the foraging world; episodes of 200 steps.
+* ``ps_graph/InvasionWithDistraction-v0``: :class:`InvasionWithDistraction`; one step per trial.
+* ``ps_graph/DeceptiveInvasion-v0``: :class:`DeceptiveInvasion`; one step per trial.
+* ``ps_graph/RedLightGreenLight-v0``: :class:`RedLightGreenLight`; one step per trial.
 
 ``ps_graph.envs.Locusts`` (loaded on first use; needs the ``multi`` extra, PettingZoo) is the
 locust ring of Ried, Müller & Briegel as a PettingZoo AEC environment, for
@@ -46,6 +49,7 @@ from ._trials import EnvError, OneStepGame
 from .generalization import DriverGame, NeverEndingColourGame
 from .grid import ACTIONS, DYNA_MAZE, GridWorld, open_grid
 from .invasion import InvasionGame
+from .meps_games import DeceptiveInvasion, InvasionWithDistraction, RedLightGreenLight
 from .mountain_car import DiscretizeBox, discrete_mountain_car
 from .search_envs import Foraging, Reset1D, Reset2D, TurnReset2D
 
@@ -53,15 +57,18 @@ __all__ = [
     "ACTIONS",
     "DYNA_MAZE",
     "ENV_IDS",
+    "DeceptiveInvasion",
     "DiscretizeBox",
     "DriverGame",
     "EnvError",
     "Foraging",
     "GridWorld",
     "InvasionGame",
+    "InvasionWithDistraction",
     "Locusts",
     "NeverEndingColourGame",
     "OneStepGame",
+    "RedLightGreenLight",
     "Reset1D",
     "Reset2D",
     "TurnReset2D",
@@ -89,6 +96,9 @@ _SPECS: dict[str, dict[str, Any]] = {
     "ps_graph/Reset2D-v0": {"entry_point": "ps_graph.envs.search_envs:Reset2D"},
     "ps_graph/TurnReset2D-v0": {"entry_point": "ps_graph.envs.search_envs:TurnReset2D"},
     "ps_graph/Foraging-v0": {"entry_point": "ps_graph.envs.search_envs:Foraging"},
+    "ps_graph/InvasionWithDistraction-v0": {"entry_point": "ps_graph.envs.meps_games:InvasionWithDistraction"},
+    "ps_graph/DeceptiveInvasion-v0": {"entry_point": "ps_graph.envs.meps_games:DeceptiveInvasion"},
+    "ps_graph/RedLightGreenLight-v0": {"entry_point": "ps_graph.envs.meps_games:RedLightGreenLight"},
 }
 
 

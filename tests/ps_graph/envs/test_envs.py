@@ -30,11 +30,12 @@ GAME_IDS = ("ps_graph/InvasionGame-v0", "ps_graph/DriverGame-v0", "ps_graph/Neve
 GRID_IDS = ("ps_graph/GridWorld-v0", "ps_graph/DynaMaze-v0")
 MOUNTAIN_CAR = "ps_graph/MountainCarDiscrete-v0"
 SEARCH_IDS = ("ps_graph/Reset1D-v0", "ps_graph/Reset2D-v0", "ps_graph/TurnReset2D-v0", "ps_graph/Foraging-v0")
+MEPS_IDS = ("ps_graph/InvasionWithDistraction-v0", "ps_graph/DeceptiveInvasion-v0", "ps_graph/RedLightGreenLight-v0")
 WRAPPED = "is different from the unwrapped version"  # check_env's note on any wrapped env
 
 
 def test_every_id_is_registered_and_registering_again_is_quiet():
-    assert set(ENV_IDS) == {*GAME_IDS, *GRID_IDS, MOUNTAIN_CAR, *SEARCH_IDS}
+    assert set(ENV_IDS) == {*GAME_IDS, *GRID_IDS, MOUNTAIN_CAR, *SEARCH_IDS, *MEPS_IDS}
     specs = [gym.spec(env_id) for env_id in ENV_IDS]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # gymnasium warns when an id is registered twice
