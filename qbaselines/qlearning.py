@@ -42,6 +42,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ps_graph.checks import check_reward
+from ps_graph.fileformat import MAX_FILE_BYTES
 from ps_graph.percepts import action_list, percept_encoder
 
 from .base import DiscreteActionAgent
@@ -173,7 +174,7 @@ class QLearningAgent(DiscreteActionAgent):
         return save_agent(self, path, QLearningAgent)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, max_bytes: int | None = None) -> QLearningAgent:
+    def load(cls, path: str | os.PathLike, *, max_bytes: int = MAX_FILE_BYTES) -> QLearningAgent:
         """The agent :meth:`save` wrote to ``path``: same actions, Q-values bit for bit.
 
         Reads JSON only (never pickle) and checks every field; a file that is not a saved
@@ -183,7 +184,7 @@ class QLearningAgent(DiscreteActionAgent):
         """
         from ._saved import load_agent
 
-        return load_agent(cls, path) if max_bytes is None else load_agent(cls, path, max_bytes=max_bytes)
+        return load_agent(cls, path, max_bytes=max_bytes)
 
     def __repr__(self) -> str:
         return f"QLearningAgent({self.config}, states={len(self.q)})"
