@@ -14,13 +14,27 @@ from array import array
 from collections.abc import Hashable
 from typing import Any
 
+import networkx as nx
+
 from . import rules
 from .checks import check_int, check_real
 from .errors import ConfigError
 
 
 def snapshot(ecm) -> dict[str, Any]:
-    """The snapshot of ``ecm`` (see ``ECM.snapshot``), read without changing anything."""
+    """The snapshot of ``ecm`` (see ``ECM.snapshot``), read without changing anything.
+
+    Reading values (``ECM.h``, ``ECM.graph``) brings rows up to date in place: values
+    stay the same, but later damping then starts from a rounded intermediate. A snapshot
+    leaves the store alone. It holds ``clips``: ``[(clip, kind, layer, label, visits), ...]``
+    in insertion order; ``edges``: ``[(source, target, h, glow), ...]`` with current values,
+    grouped by source in hopping order; and ``lazy``, the store behind those values: ``clock``,
+    ``glow_clock``, ``rows`` ``[(clip, stamp, stored_h), ...]`` with
+    ``h = rules.damp(stored_h, gamma_damping, h0, clock - stamp)``, and ``glowing``
+    ``[(source, target, stored_glow, stamp), ...]`` with
+    ``glow = rules.decay_glow(stored_glow, eta_glow_damping, glow_clock - stamp)``. Edges whose
+    initial value is not ``h0`` are listed in ``h0`` ``[(source, target, h0), ...]`` (the h0 above).
+    """
     clips = [(c, d["kind"], d["layer"], d["label"], ecm.visits(c)) for c, d in ecm._node.items()]
     edges: list[tuple] = []
     rows: list[tuple] = []
@@ -142,3 +156,21 @@ def remove_clip(ecm, clip: Hashable) -> None:
         else:
             del ecm._hidden_layers[layer]
             ecm._set_action_layer(max(ecm._hidden_layers, default=0) + 1)
+
+
+def refresh_graph(ecm) -> nx.DiGraph:
+    """``ecm``'s networkx graph with its h, glow and visit attributes set to the current values
+    (see ``ECM.graph``); the lazy store is only read."""
+    succ, node, current = ecm._g._succ, ecm._node, ecm._store.current
+    for clip, row in ecm._rows.items():
+        out = succ[clip]
+        for target, h in zip(row.targets, current(row)):
+            data = out[target]
+            data["h"] = h
+            data["glow"] = 0.0
+        node[clip]["visits"] = row.visits
+    for action, visits in ecm._actions.items():
+        node[action]["visits"] = visits
+    for edge in ecm._store.glowing:
+        succ[edge[0]][edge[1]]["glow"] = ecm._store.glow(edge)
+    return ecm._g

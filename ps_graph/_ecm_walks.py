@@ -15,7 +15,29 @@ from collections.abc import Hashable
 import numpy as np
 
 from . import rules
-from .errors import WalkError
+from .checks import check_real, show
+from .errors import ConfigError, WalkError
+
+
+def check_priming(ecm, priming) -> dict[Hashable, float]:
+    """``priming`` checked against ``ecm``: a mapping action clip -> finite term, softmax policy only."""
+    if not isinstance(priming, dict):
+        raise ConfigError(f"priming must be a dict {{action clip: term}}; got {type(priming).__name__}.")
+    if priming and ecm.policy != "softmax":
+        raise ConfigError(
+            "priming adds a term inside the softmax, so it needs policy='softmax'; this ECM's policy is "
+            f"{ecm.policy!r}. Create the agent with policy='softmax' (and beta_softmax) to prime actions."
+        )
+    out = {}
+    for clip, value in priming.items():
+        if clip not in ecm._actions:
+            raise ConfigError(
+                f"priming names {show(clip)}, which is not an action clip of this ECM; "
+                f"the action clips are {', '.join(map(show, ecm._actions))}."
+            )
+        hint = f"A priming term is a finite number of size at most {rules.MAX_PRIMING:g}."
+        out[clip] = check_real(f"priming[{show(clip)}]", value, -rules.MAX_PRIMING, rules.MAX_PRIMING, hint=hint)
+    return out
 
 
 def walk(ecm, start: Hashable, rng: np.random.Generator) -> list[Hashable]:
@@ -26,7 +48,7 @@ def walk(ecm, start: Hashable, rng: np.random.Generator) -> list[Hashable]:
         if start in actions:
             raise WalkError(f"walks start at a percept or hidden clip; {start!r} is an action clip.")
         raise ecm._unknown(start)
-    policy, beta, current = ecm.policy, ecm.beta_softmax, ecm._store.current
+    policy, beta, current, prime = ecm.policy, ecm.beta_softmax, ecm._store.current, ecm.prime_row
     path = [start]
     for _ in range(ecm.max_hops):
         h = current(row)
@@ -35,7 +57,7 @@ def walk(ecm, start: Hashable, rng: np.random.Generator) -> list[Hashable]:
                 f"clip {path[-1]!r} has no out-edges, so the walk from {start!r} cannot reach an action. "
                 "Connect it to actions or hidden clips (ECM.connect)."
             )
-        j = rules.sample_index(rules.hopping_weights(h, policy, beta), rng.random())
+        j = rules.sample_index(rules.hopping_weights(h, policy, beta, prime(row.targets)), rng.random())
         clip = row.targets[j]
         path.append(clip)
         if clip in actions:

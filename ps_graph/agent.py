@@ -34,24 +34,36 @@ True
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
 
-from . import rules
-from .checks import check_int, check_real, check_seed, make_config
+from . import deliberation, rules
+from .checks import check_choice, check_int, check_real, check_seed, make_config
 from .ecm import ECM, MAX_HOPS
 from .errors import ConfigError, PSGraphError
+from .initial import MAX_H0, InitialH
 from .percepts import action_list, percept_encoder
 
-__all__ = ["MAX_H0", "MAX_HOPS", "InitialH", "MAX_REFLECTIONS", "PSAgent", "PSConfig", "action_clip", "percept_clip"]
+__all__ = [
+    "MAX_H0",
+    "MAX_HOPS",
+    "InitialH",
+    "MAX_REFLECTIONS",
+    "PERCEPT_MODES",
+    "PSAgent",
+    "PSConfig",
+    "action_clip",
+    "percept_clip",
+]
 
-#: Upper bounds of PSConfig's fields, checked on creation (see the field's entry in PSConfig).
+#: Upper bound of PSConfig's num_reflections, checked on creation (see the field's entry in PSConfig).
 MAX_REFLECTIONS = 1000
-MAX_H0 = 1e100
+#: How observations enter the ECM (``PSConfig.percepts``): one clip each, or one per (feature, value).
+PERCEPT_MODES = ("whole", "factorized")
 
 
 def percept_clip(key: Hashable) -> tuple[str, Hashable]:
@@ -92,6 +104,15 @@ class PSConfig:
         sum of h finite (1e308 would make every hopping probability 0).
     h_floor : float in (0, h0], default 1e-6
         Lowest h an edge can hold under negative rewards.
+    votes : int in [1, 101], default 1
+        Majority voting: each decision takes this many walks, keeps the action most of them
+        reached (the first in action order among ties) and walks until a walk reaches it, so
+        the glowing path matches the action (see :mod:`ps_graph.deliberation`). 1: one walk.
+    percepts : "whole" | "factorized", default "whole"
+        One percept clip per observation, or one per (feature, value) of a Tuple /
+        MultiDiscrete observation, all excited at once and deciding together
+        (multi-excitation; with :class:`~ps_graph.growth.Conjunctions` through k-feature
+        conjunction clips).
     max_hops : int in [1, 1000000], default 10000
         Walks longer than this raise :class:`~ps_graph.errors.WalkError`. A walk caught in a
         cycle of hidden clips runs this many hops (and keeps them as its path) before it
@@ -110,6 +131,8 @@ class PSConfig:
     h_floor: float = rules.DEFAULT_H_FLOOR
     max_hops: int = 10_000
     seed: int | None = None
+    votes: int = 1
+    percepts: str = "whole"
 
     def __post_init__(self) -> None:
         # The bounds first; then a throwaway ECM validates the ECM-level parameters with one set of checks.
@@ -117,6 +140,8 @@ class PSConfig:
         hint = "0 disables reflection; a few are typical."
         fix(self, "num_reflections", check_int("num_reflections", self.num_reflections, 0, MAX_REFLECTIONS, hint=hint))
         fix(self, "max_hops", check_int("max_hops", self.max_hops, 1, MAX_HOPS, hint="The default is 10000."))
+        fix(self, "votes", check_int("votes", self.votes, 1, rules.MAX_VOTES, hint="1 takes one walk per decision."))
+        fix(self, "percepts", check_choice("percepts", self.percepts, PERCEPT_MODES))
         check_real("h0", self.h0, 0.0, MAX_H0, low_open=True, hint="The default is 1.")
         ECM(**self.ecm_kwargs())
         fix(self, "seed", check_seed("seed", self.seed))
@@ -130,160 +155,6 @@ class PSConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-
-class InitialH:
-    """An agent's ``initial_h=`` checked once: the initial h of each percept -> action edge,
-    which is also the value damping pulls that edge back to (``h <- h - gamma (h - h0_edge)``).
-
-    ``value`` is a table (array of shape ``(n, num_actions)`` for a ``Discrete(n, start)``
-    observation space: row ``observation - start``, column the action's index), a mapping
-    ``{(percept_key, action): h}`` (``config.h0`` for the pairs it leaves out) or a callable
-    ``(percept_key, action) -> h``. Every value must be finite and in ``[h_floor, MAX_H0]``;
-    a callable's are checked when a percept's row is created. :meth:`row` gives a percept's
-    values in action order.
-
-    >>> from gymnasium import spaces
-    >>> InitialH({(0, 1): 0.5}, [0, 1], spaces.Discrete(2), PSConfig()).row(0)
-    [1.0, 0.5]
-    """
-
-    def __init__(self, value: Any, actions: Sequence[int], space: spaces.Space | None, config: PSConfig) -> None:
-        self.actions, self.h0, self.floor = list(actions), config.h0, config.h_floor
-        self.table: np.ndarray | None = None
-        self.mapping: dict[tuple[Hashable, int], float] | None = None
-        self.function: Any = None
-        if isinstance(value, Mapping):
-            self.mapping = {self._pair(k): self.check(v, f"initial_h[{k!r}]") for k, v in value.items()}
-        elif callable(value):
-            self.function = value
-        else:
-            self.table = self._table(value, space)
-
-    def check(self, value: Any, where: str) -> float:
-        hint = "An edge's initial h must be positive and finite, at least h_floor and at most MAX_H0."
-        return check_real(where, value, self.floor, MAX_H0, hint=hint)
-
-    def _pair(self, key: Any) -> tuple[Hashable, int]:
-        action = key[1] if isinstance(key, tuple) and len(key) == 2 else None
-        if (
-            isinstance(action, (bool, np.bool_))
-            or not isinstance(action, (int, np.integer))
-            or action not in self.actions
-        ):
-            raise ConfigError(
-                f"initial_h keys must be (percept_key, action) pairs with an action among {self.actions}; got {key!r}."
-            )
-        return key[0], int(action)
-
-    def _table(self, value: Any, space: spaces.Space | None) -> np.ndarray:
-        if not isinstance(space, spaces.Discrete):
-            raise ConfigError(
-                f"initial_h as a table needs a Discrete observation space (rows are observations); got {space}. "
-                "Pass a mapping {(percept_key, action): h} or a callable (percept_key, action) -> h instead."
-            )
-        self.start = int(space.start)
-        shape = (int(space.n), len(self.actions))
-        try:
-            table = np.array(value, dtype=float)
-        except (TypeError, ValueError):
-            table = None
-        if table is None or table.shape != shape:
-            got = type(value).__name__ if table is None else f"shape {table.shape}"
-            raise ConfigError(
-                f"initial_h must be None, a mapping, a callable or a table of shape {shape} "
-                f"(num_percepts, num_actions); got {got}."
-            )
-        bad = ~(np.isfinite(table) & (table >= self.floor) & (table <= MAX_H0))
-        if bad.any():
-            i, j = (int(x) for x in np.argwhere(bad)[0])
-            self.check(float(table[i, j]), f"initial_h[{i}, {j}]")
-        return table
-
-    def row(self, key: Hashable) -> list[float]:
-        """The initial h of ``key``'s edges to the actions, in action order (checked)."""
-        if self.table is not None:
-            return self.table[cast(int, key) - self.start].tolist()
-        if self.mapping is not None:
-            return [self.mapping.get((key, a), self.h0) for a in self.actions]
-        return [self.check(self.function(key, a), f"initial_h({key!r}, {a!r})") for a in self.actions]
-
-    def to_json(self) -> dict[str, Any]:
-        """The values as JSON data: ``{"table": rows}`` or ``{"entries": [{percept, action, h}]}``;
-        a callable cannot be saved."""
-        from .keys import encode_key
-
-        if self.table is not None:
-            return {"table": self.table.tolist()}
-        if self.mapping is None:
-            raise ConfigError(
-                "cannot save an agent whose initial_h is a callable: a file never holds code. Pass initial_h as "
-                "a table (numpy array of shape (num_percepts, num_actions)) or a mapping {(percept_key, action): h}."
-            )
-        return {"entries": [{"percept": encode_key(k), "action": a, "h": h} for (k, a), h in self.mapping.items()]}
-
-    @staticmethod
-    def from_json(value: Any, space: spaces.Space | None) -> np.ndarray | dict[tuple[Hashable, int], float]:
-        """The table or mapping :meth:`to_json` wrote, its fields checked (the values again by the agent)."""
-        from .fileformat import check_entries, check_h, check_int64, check_object, check_percept_key
-
-        spec = check_object("initial_h", value)
-        if "table" in spec:
-            if not isinstance(space, spaces.Discrete):
-                raise ConfigError(f"initial_h.table needs a Discrete observation_space; the file's is {space}.")
-            n = int(space.n)
-            rows = check_entries("initial_h.table", spec["table"], lambda w, r: check_entries(w, r, check_h), n)
-            return np.array(rows, dtype=float).reshape(n, -1)
-
-        def entry(where: str, e: Any) -> tuple[tuple[Hashable, int], float]:
-            e = check_object(where, e, ("percept", "action", "h"))
-            key = check_percept_key(f"{where}.percept", e["percept"], space)
-            return (key, check_int64(f"{where}.action", e["action"], None)), check_h(f"{where}.h", e["h"])
-
-        entries = check_entries("initial_h.entries", check_object("initial_h", spec, ("entries",))["entries"], entry)
-        if len(dict(entries)) != len(entries):
-            raise ConfigError("initial_h.entries lists a (percept, action) pair twice.")
-        return dict(entries)
-
-
-def _would_be_ecm(
-    ecm: ECM, clip: Hashable, actions: Sequence[Hashable], added: Mapping, initial: list[float] | None = None
-) -> ECM:
-    """A scratch ECM (same policy) holding what a walk from the unseen percept ``clip``
-    could reach once it is created: ``clip`` -> ``actions`` and ``added[clip]``; every
-    other ``source`` -> its current out-edges in ``ecm`` and ``added[source]``.
-    New edges get h0 (``clip``'s edges to the actions ``initial``, if given), an edge that exists
-    keeps its h (as ``ECM.connect`` does). ``ecm``
-    is only read, so its exact solve is the one the created clip would get."""
-    h0, rows, seen, todo = ecm.h0, {}, {clip}, [clip]
-    while todo:
-        source = todo.pop()
-        if source == clip:
-            row = dict.fromkeys(actions, h0) if initial is None else dict(zip(actions, initial))
-        else:
-            row = ecm.out_h(source) if source in ecm else {}
-        for target in added.get(source, ()):
-            row.setdefault(target, h0)
-        rows[source] = row
-        for target in row:
-            if target not in seen and target not in actions:
-                seen.add(target)
-                todo.append(target)
-    # the values read are >= h_floor; the scratch floor only has to admit them
-    floor = min([ecm.h_floor, *(h for row in rows.values() for h in row.values())])
-    scratch = ECM(policy=ecm.policy, beta_softmax=ecm.beta_softmax, h0=h0, h_floor=floor)
-    for action in actions:
-        scratch.add_action(action)
-    scratch.add_percept(clip)
-    for source in rows:
-        if source in ecm and ecm.kind(source) == "percept":
-            scratch.add_percept(source)  # not a valid target: add_edge says so
-        elif source != clip:
-            scratch.add_hidden(source)
-    for source, row in rows.items():
-        for target, h in row.items():
-            scratch.add_edge(source, target, h)
-    return scratch
 
 
 class PSAgent:
@@ -314,6 +185,8 @@ class PSAgent:
         ``(percept_key, action) -> h``; each value finite, in ``[h_floor, MAX_H0]``. None (the
         default): ``h0`` everywhere. Hidden clips of a growth rule keep ``h0``. A table or mapping
         can be saved, a callable cannot (see :class:`InitialH`).
+    priming : dict {action: term}, optional
+        Priming terms added inside the softmax (``policy="softmax"``); see :meth:`set_priming`.
 
     >>> from gymnasium import spaces
     >>> agent = PSAgent(2, spaces.Discrete(1), initial_h=np.array([[0.75, 0.25]]), gamma_damping=0.5, seed=0)
@@ -336,14 +209,19 @@ class PSAgent:
         rng: np.random.Generator | None = None,
         growth: Any = None,
         initial_h: Any = None,
+        priming: Mapping[int, float] | None = None,
         **hyperparameters: Any,
     ) -> None:
-        self.config = config = make_config(PSConfig, config, hyperparameters, "PS", also=("growth", "initial_h"))
+        also = ("growth", "initial_h", "priming")
+        self.config = config = make_config(PSConfig, config, hyperparameters, "PS", also=also)
         if growth is not None and not callable(getattr(growth, "on_percept", None)):
             raise ConfigError(
                 f"growth must be a growth rule with an on_percept(agent, clip) method (see ps_graph.growth), or None; "
                 f"got {type(growth).__name__}. For generalization pass growth=ps_graph.growth.Generalization()."
             )
+        self._factorized = config.percepts == "factorized"
+        if self._factorized:
+            _check_factorized(growth, initial_h)
         self.growth = growth
         self.actions = action_list(actions)
         self.observation_space = observation_space
@@ -351,29 +229,80 @@ class PSAgent:
         self.initial_h = None if initial_h is None else InitialH(initial_h, self.actions, observation_space, config)
         self.rng = rng if rng is not None else np.random.default_rng(config.seed)
         self.ecm = ECM(**config.ecm_kwargs())
-        self._action_clips = [action_clip(a) for a in self.actions]
-        for clip, a in zip(self._action_clips, self.actions):
+        self.action_clips: list[Hashable] = [action_clip(a) for a in self.actions]
+        #: action clip -> its position in ``actions`` (majority votes break ties by it)
+        self.action_position: dict[Hashable, int] = {clip: i for i, clip in enumerate(self.action_clips)}
+        for clip, a in zip(self.action_clips, self.actions):
             self.ecm.add_action(clip, label=str(a))
+        if priming:
+            self.set_priming(priming)
         self.emotions: dict[tuple[Hashable, Hashable], bool] = {}
-        self._pending: tuple[Hashable, Hashable] | None = None  # (percept, action) awaiting its reward
+        #: the clips of the last decision's path (``[decider, action]`` under multi-excitation)
+        self.last_path: list[Hashable] | None = None
+        self._pending: tuple[Hashable, Hashable] | None = None  # (source, action) awaiting its reward
 
     @classmethod
     def for_env(cls, env, **hyperparameters: Any) -> PSAgent:
         """An agent for ``env``'s (Discrete) action space and observation space."""
         return cls(env.action_space, env.observation_space, **hyperparameters)
 
+    # ------------------------------------------------------------------ priming
+    @property
+    def priming(self) -> dict[int, float]:
+        """The priming term of each primed action (a copy; see :meth:`set_priming`)."""
+        return {cast("tuple[str, int]", c)[1]: v for c, v in self.ecm.priming.items()}
+
+    def set_priming(self, priming: Mapping[int, float]) -> None:
+        """Prime actions (the projective_simulation library's ``Priming_ECM``): under the
+        softmax policy an edge into action ``a`` hops with weight ``exp(beta (h + priming[a]))``.
+        Replaces the previous priming; ``{}`` removes it.
+
+        >>> agent = PSAgent(2, policy="softmax", priming={1: 0.6931471805599453}, seed=0)  # log 2
+        >>> agent.action_probabilities("s")
+        {0: 0.3333333333333333, 1: 0.6666666666666666}
+        """
+        if not isinstance(priming, Mapping):
+            raise ConfigError(f"priming must be a dict {{action: term}}; got {type(priming).__name__}.")
+        clips: dict[Hashable, float] = {}
+        for action, value in priming.items():
+            if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
+                raise ConfigError(f"priming keys are actions among {self.actions}; got {action!r}.")
+            if int(action) not in self.actions:
+                raise ConfigError(f"priming names action {int(action)}, not among the actions {self.actions}.")
+            clips[action_clip(int(action))] = value
+        self.ecm.set_priming(clips)
+
     # ------------------------------------------------------------------ protocol
     def percept(self, observation: object) -> Hashable:
-        """The percept clip of ``observation``, created (and wired) on first sight."""
-        key = self.encode(observation)
+        """The percept clip of ``observation``, created (and wired) on first sight.
+
+        With ``percepts="factorized"`` an observation excites several clips: use :meth:`percepts`.
+        """
+        if self._factorized:
+            raise ConfigError(
+                "this agent factorizes percepts (percepts='factorized'), so an observation excites one clip per "
+                "(feature, value): call agent.percepts(observation) for the list."
+            )
+        return self._clip(self.encode(observation), wire=True)
+
+    def percepts(self, observation: object) -> list[Hashable]:
+        """The percept clips ``observation`` excites, each created on first sight: its one clip,
+        or with ``percepts="factorized"`` one clip ``("percept", (i, value))`` per feature."""
+        if not self._factorized:
+            return [self.percept(observation)]
+        keys = deliberation.feature_keys(self.encode(observation))
+        return [self._clip(key, wire=self.growth is None, label=f"x{key[0]}={key[1]}") for key in keys]
+
+    def _clip(self, key: Any, wire: bool, label: str | None = None) -> Hashable:
         clip = percept_clip(key)
         if clip not in self.ecm:
             initial = None if self.initial_h is None else self.initial_h.row(key)  # checked before any change
-            self.ecm.add_percept(clip, label=str(key))
+            self.ecm.add_percept(clip, label=str(key) if label is None else label)
             if initial is not None:
-                for target, h0 in zip(self._action_clips, initial):
+                for target, h0 in zip(self.action_clips, initial):
                     self.ecm.add_edge(clip, target, h0=h0)
-            self.ecm.connect(clip, self._action_clips)
+            if wire:
+                self.ecm.connect(clip, self.action_clips)
             if self.growth is not None:
                 try:
                     self.growth.on_percept(self, clip)
@@ -386,22 +315,20 @@ class PSAgent:
     def act(self, observation: object, explore: bool = True) -> int:
         """Deliberate on ``observation`` and return an action.
 
+        A random walk from the percept clip (or a multi-excitation decision, majority
+        voting and reflection as configured; see :mod:`ps_graph.deliberation`); its edges glow.
         With ``explore=False`` return the most probable action (exact, through hidden
         layers; ties go to the first action) and change nothing.
         """
         if not explore:
             return self.greedy_action(observation)
-        ecm = self.ecm
-        clip = self.percept(observation)
-        ecm.decay_glow()
-        path = ecm.walk(clip, self.rng)
-        for _ in range(self.config.num_reflections):
-            if self.emotions.get((clip, path[-1]), True):
-                break
-            path = ecm.walk(clip, self.rng)
-        ecm.excite(path)
-        self._pending = (clip, path[-1])
-        return cast("tuple[str, int]", path[-1])[1]  # a walk ends at an action clip ("action", a)
+        clips = self.percepts(observation)
+        self.ecm.decay_glow()
+        path = deliberation.decide(self, clips)
+        self.ecm.excite(path)
+        self.last_path = path
+        self._pending = (path[0], path[-1])
+        return cast("tuple[str, int]", path[-1])[1]  # a decision ends at an action clip ("action", a)
 
     def greedy_action(self, observation: object) -> int:
         """The most probable action for ``observation`` (first of ties), changing nothing.
@@ -409,22 +336,26 @@ class PSAgent:
         An unseen percept is judged as :meth:`action_probabilities` does; under a growth
         rule without ``preview`` it gets the first action.
         """
-        clip = percept_clip(self.encode(observation))
-        if clip not in self.ecm and self.growth is not None and not callable(getattr(self.growth, "preview", None)):
-            return self.actions[0]
+        if not self._factorized:
+            clip = percept_clip(self.encode(observation))
+            if clip not in self.ecm and self.growth is not None and not callable(getattr(self.growth, "preview", None)):
+                return self.actions[0]
         probs = self.action_probabilities(observation)
         return max(self.actions, key=probs.__getitem__)
 
     def action_probabilities(self, observation: object) -> dict[int, float]:
-        """Exact probability of each action for ``observation``, through hidden layers,
-        changing nothing (the agent, its ECM and its growth rule stay as they are).
+        """Exact probability of each action for ``observation`` from one walk (one decision
+        under multi-excitation), through hidden layers, changing nothing (the agent, its ECM
+        and its growth rule stay as they are). Majority voting turns these into
+        :meth:`decision_probabilities`.
 
         A seen percept: :meth:`ECM.action_probabilities` of its clip. An unseen one: the
         distribution its clip would have right after :meth:`percept` created it, wired to
         every action at h0 plus the edges the growth rule's ``preview(agent, clip)`` says
         ``on_percept`` would add (new clips included), with the current h everywhere else.
         Without growth that is uniform; a growth rule without ``preview`` raises
-        :class:`~ps_graph.errors.PSGraphError` (the clip would have to be created).
+        :class:`~ps_graph.errors.PSGraphError` (the clip would have to be created). Under
+        multi-excitation, deciders not created yet count with h0 on every edge.
 
         >>> agent = PSAgent(3, seed=0)
         >>> agent.action_probabilities("never seen")
@@ -432,29 +363,52 @@ class PSAgent:
         >>> len(agent.ecm)  # no percept clip was created
         3
         """
-        clip = percept_clip(self.encode(observation))
-        if clip in self.ecm:
-            probs = self.ecm.action_probabilities(clip)
+        if self._factorized:
+            clips = [percept_clip(k) for k in deliberation.feature_keys(self.encode(observation))]
+            probs = deliberation.multi_excitation_probabilities(self, clips, create=False)
         else:
-            added: Any = {}
-            if self.growth is not None:
-                preview = getattr(self.growth, "preview", None)
-                if not callable(preview):
-                    raise PSGraphError(
-                        f"the growth rule {type(self.growth).__name__} has no preview(agent, clip) method, so the "
-                        f"action probabilities of the unseen percept {clip[1]!r} are unknown without creating its "
-                        "clip. Call agent.percept(observation) first, or give the rule a preview method "
-                        "(see ps_graph.growth)."
-                    )
-                added = preview(self, clip)
-                if not isinstance(added, Mapping):
-                    raise PSGraphError(
-                        f"{type(self.growth).__name__}.preview must return a dict {{source: [target, ...]}}; got "
-                        f"{type(added).__name__}."
-                    )
-            initial = None if self.initial_h is None else self.initial_h.row(clip[1])
-            probs = _would_be_ecm(self.ecm, clip, self._action_clips, added, initial).action_probabilities(clip)
-        return {a: probs.get(c, 0.0) for a, c in zip(self.actions, self._action_clips)}
+            probs = self._walk_probabilities(percept_clip(self.encode(observation)))
+        return {a: probs.get(c, 0.0) for a, c in zip(self.actions, self.action_clips)}
+
+    def _walk_probabilities(self, clip: Any) -> dict[Hashable, float]:
+        if clip in self.ecm:
+            return self.ecm.action_probabilities(clip)
+        added: Any = {}
+        if self.growth is not None:
+            preview = getattr(self.growth, "preview", None)
+            if not callable(preview):
+                raise PSGraphError(
+                    f"the growth rule {type(self.growth).__name__} has no preview(agent, clip) method, so the "
+                    f"action probabilities of the unseen percept {clip[1]!r} are unknown without creating its "
+                    "clip. Call agent.percept(observation) first, or give the rule a preview method "
+                    "(see ps_graph.growth)."
+                )
+            added = preview(self, clip)
+            if not isinstance(added, Mapping):
+                raise PSGraphError(
+                    f"{type(self.growth).__name__}.preview must return a dict {{source: [target, ...]}}; got "
+                    f"{type(added).__name__}."
+                )
+        initial = None if self.initial_h is None else self.initial_h.row(clip[1])
+        scratch = deliberation.would_be_ecm(self.ecm, clip, self.action_clips, added, initial)
+        return scratch.action_probabilities(clip)
+
+    def decision_probabilities(self, observation: object) -> dict[int, float]:
+        """Exact probability of each action :meth:`act` takes for ``observation`` (before
+        reflection): :meth:`action_probabilities`, turned by majority voting into the chance
+        that each action wins the vote (:func:`ps_graph.rules.majority_probabilities`).
+
+        >>> agent = PSAgent(2, initial_h={("s", 1): 3.0}, votes=3, seed=0)
+        >>> agent.action_probabilities("s")
+        {0: 0.25, 1: 0.75}
+        >>> {a: round(p, 12) for a, p in agent.decision_probabilities("s").items()}  # 0.75**3 + 3 * 0.75**2 / 4
+        {0: 0.15625, 1: 0.84375}
+        """
+        probs = self.action_probabilities(observation)
+        if self.config.votes == 1:
+            return probs
+        won = rules.majority_probabilities([probs[a] for a in self.actions], self.config.votes)
+        return dict(zip(self.actions, won))
 
     def observe(self, reward: float, next_observation: object, terminated: bool, truncated: bool) -> None:
         """Learn from ``reward`` (every edge: damping plus glow times reward); glow resets
@@ -480,10 +434,30 @@ class PSAgent:
 
     def h_values(self, observation: object) -> dict[Hashable, float]:
         """Current h-values of the edges from ``observation``'s percept clip, by target key
-        (an action; under a growth rule also the key of a hidden clip)."""
+        (an action; under a growth rule also the key of a hidden clip). Under
+        multi-excitation: the h of every decider -> action edge, by ``(decider, action)``."""
+        if self._factorized:
+            clips = [percept_clip(k) for k in deliberation.feature_keys(self.encode(observation))]
+            sources, targets, h = deliberation.decision_edges(self, deliberation.deciders(self, clips, create=False))
+            return {(s, cast("tuple[str, int]", t)[1]): v for s, t, v in zip(sources, targets, h)}
         out = self.ecm.out_h(percept_clip(self.encode(observation)))
         return {cast("tuple[str, Hashable]", t)[1]: h for t, h in out.items()}  # every clip is (kind, key)
 
     def __repr__(self) -> str:
         growth = "" if self.growth is None else f", growth={self.growth!r}"
         return f"PSAgent({self.config}, {self.ecm}{growth})"
+
+
+def _check_factorized(growth: Any, initial_h: Any) -> None:
+    """Factorized percepts decide through the excited clips or a rule's ``on_excitation``."""
+    if growth is not None and not callable(getattr(growth, "on_excitation", None)):
+        raise ConfigError(
+            f"percepts='factorized' decides among the excited clips (multi-excitation); the growth rule "
+            f"{type(growth).__name__} has no on_excitation(agent, clips) method. Use growth=None or "
+            "ps_graph.growth.Conjunctions(k), or percepts='whole'."
+        )
+    if initial_h is not None:
+        raise ConfigError(
+            "initial_h sets the edges of whole percepts; with percepts='factorized' every edge starts at h0. "
+            "Pass initial_h=None, or percepts='whole'."
+        )

@@ -59,8 +59,7 @@ __all__ = ["ECM", "KINDS", "MAX_HOPS"]
 
 KINDS = ("percept", "action", "hidden")
 
-#: The longest walk an ECM allows (``max_hops``): a walk stuck among hidden clips fails within seconds.
-MAX_HOPS = 1_000_000
+MAX_HOPS = 1_000_000  #: The longest walk an ECM allows (``max_hops``): a stuck walk fails within seconds.
 
 
 class _Row(Row):
@@ -145,6 +144,7 @@ class ECM:
         )
         self._action_layer = 1
         self._hidden_layers: dict[int, int] = {}  # layer -> number of hidden clips in it
+        self._priming: dict[Hashable, float] = {}  # action clip -> its priming term (softmax only)
 
     # ------------------------------------------------------------------ building
     def _add_clip(self, clip: Hashable, kind: str, layer: int, label: str | None) -> None:
@@ -345,12 +345,35 @@ class ECM:
         return dict(zip(row.targets, self._store.current(row)))
 
     def probabilities(self, clip: Hashable) -> dict[Hashable, float]:
-        """Hopping probabilities from ``clip`` to each of its targets."""
+        """Hopping probabilities from ``clip`` to each of its targets (priming included)."""
         row = self._row_of(clip)
-        if not row.targets:
-            return {}
-        probs = rules.hopping_probabilities(list(self._store.current(row)), self.policy, self.beta_softmax)
+        h, prime = list(self._store.current(row)), self.prime_row(row.targets)
+        probs = rules.hopping_probabilities(h, self.policy, self.beta_softmax, prime) if h else []
         return dict(zip(row.targets, probs))
+
+    @property
+    def priming(self) -> dict[Hashable, float]:
+        """The priming term of each primed action clip (a copy; see :meth:`set_priming`)."""
+        return dict(self._priming)
+
+    def set_priming(self, priming: dict[Hashable, float]) -> None:
+        """Prime actions (softmax only): an edge into action clip ``a`` hops with weight
+        ``exp(beta (h + priming[a]))``; replaces the previous priming (``{}`` removes it).
+
+        >>> ecm = ECM(policy="softmax")
+        >>> ecm.add_percept("s"); ecm.add_action("a"); ecm.add_action("b"); ecm.connect("s", ["a", "b"])
+        >>> ecm.set_priming({"b": 0.6931471805599453})   # log 2: b twice as likely
+        >>> ecm.probabilities("s")
+        {'a': 0.3333333333333333, 'b': 0.6666666666666666}
+        """
+        self._priming = _ecm_walks.check_priming(self, priming)
+
+    def prime_row(self, targets: tuple[Hashable, ...]) -> list[float] | None:
+        """The priming terms of edges to ``targets`` (None when nothing is primed)."""
+        if not self._priming:
+            return None
+        get = self._priming.get
+        return [get(t, 0.0) for t in targets]
 
     def visits(self, clip: Hashable) -> int:
         """How many committed walks (:meth:`excite`) passed through ``clip``."""
@@ -370,19 +393,7 @@ class ECM:
         exporter, and read it again after more learning to see the new values. Change clips
         and edges through the ECM's methods so its bookkeeping stays right.
         """
-        succ, node = self._g._succ, self._node
-        for clip, row in self._rows.items():
-            out = succ[clip]
-            for target, h in zip(row.targets, self._store.current(row)):
-                data = out[target]
-                data["h"] = h
-                data["glow"] = 0.0
-            node[clip]["visits"] = row.visits
-        for action, visits in self._actions.items():
-            node[action]["visits"] = visits
-        for edge in self._store.glowing:
-            succ[edge[0]][edge[1]]["glow"] = self._store.glow(edge)
-        return self._g
+        return _ecm_snapshot.refresh_graph(self)
 
     # ------------------------------------------------------------------ deliberation
     def walk(self, start: Hashable, rng: np.random.Generator) -> list[Hashable]:
@@ -447,19 +458,10 @@ class ECM:
 
     # ------------------------------------------------------------------ snapshots
     def snapshot(self) -> dict[str, Any]:
-        """The whole ECM as plain Python data, read without changing anything.
-
-        Reading values (:meth:`h`, :attr:`graph`) brings rows up to date in place: values
-        stay the same, but later damping then starts from a rounded intermediate. A snapshot
-        leaves the store alone, so saving or exporting never changes how an ECM continues.
-        It holds ``clips``: ``[(clip, kind, layer, label, visits), ...]`` in insertion order;
-        ``edges``: ``[(source, target, h, glow), ...]`` with current values, grouped by
-        source in hopping order; and ``lazy``, the store behind those values: ``clock``,
-        ``glow_clock``, ``rows`` ``[(clip, stamp, stored_h), ...]`` with
-        ``h = rules.damp(stored_h, gamma_damping, h0, clock - stamp)``, and ``glowing``
-        ``[(source, target, stored_glow, stamp), ...]`` with
-        ``glow = rules.decay_glow(stored_glow, eta_glow_damping, glow_clock - stamp)``. Edges whose
-        initial value is not ``h0`` are listed in ``h0`` ``[(source, target, h0), ...]`` (the h0 above).
+        """The whole ECM as plain Python data (``clips``, ``edges`` with current values, and
+        ``lazy``, the store behind them), read without changing anything, so saving or
+        exporting never changes how an ECM continues. The fields are described in
+        :func:`ps_graph._ecm_snapshot.snapshot`.
 
         >>> ecm = ECM(gamma_damping=0.5)
         >>> ecm.add_percept("s"); ecm.add_action("a"); ecm.connect("s", ["a"])

@@ -39,6 +39,8 @@ from typing import TypeVar, overload
 
 import numpy as np
 
+from .errors import WalkError
+
 __all__ = [
     "DEFAULT_H_FLOOR",
     "H0",
@@ -52,6 +54,11 @@ __all__ = [
     "hopping_probabilities",
     "hopping_weights",
     "learn_step",
+    "MAX_PRIMING",
+    "MAX_VOTES",
+    "majority_decision",
+    "majority_probabilities",
+    "majority_vote",
     "max_backdate_steps",
     "reward_step",
     "sample_index",
@@ -64,6 +71,14 @@ GLOW_MODES = ("replace", "accumulate")
 #: Lowest h-value an edge can hold. A negative reward that would push h to or below
 #: zero leaves it here instead, so "standard" hopping probabilities stay defined.
 DEFAULT_H_FLOOR = 1e-6
+
+#: The largest priming term an action may get (``ECM.set_priming``): ``exp(beta * 1e6)``
+#: already makes a primed action certain; larger values are typos.
+MAX_PRIMING = 1e6
+
+#: The most walks a majority vote may take (``PSConfig.votes``); its exact outcome
+#: probabilities (:func:`majority_probabilities`) stay within floating-point range.
+MAX_VOTES = 101
 
 Value = TypeVar("Value", float, np.ndarray)
 
@@ -202,20 +217,30 @@ def softmax_weights(h, beta_softmax: float):
     return [math.exp(beta_softmax * (x - top)) for x in h]
 
 
-def hopping_weights(h, policy: str = "standard", beta_softmax: float = 1.0):
-    """Unnormalized hopping weights of one clip's out-edges (``h`` itself for "standard")."""
+def hopping_weights(h, policy: str = "standard", beta_softmax: float = 1.0, priming=None):
+    """Unnormalized hopping weights of one clip's out-edges (``h`` itself for "standard").
+
+    ``priming`` (softmax only; the projective_simulation library's ``Priming_ECM``) adds a
+    term per edge inside the softmax, ``w_j = exp(beta (h_j + prime_j))``: a sequence as long
+    as ``h`` (0 for an edge to a clip that is not primed), or None.
+
+    >>> hopping_weights([1.0, 1.0], "softmax", 1.0, priming=[0.0, math.log(3.0)])
+    [0.3333333333333332, 1.0]
+    """
     if policy == "standard":
         return h
+    if priming is not None:
+        h = h + priming if isinstance(h, np.ndarray) else [x + p for x, p in zip(h, priming, strict=True)]
     return softmax_weights(h, beta_softmax)
 
 
-def hopping_probabilities(h, policy: str = "standard", beta_softmax: float = 1.0):
+def hopping_probabilities(h, policy: str = "standard", beta_softmax: float = 1.0, priming=None):
     """Hopping probabilities of one clip's out-edges, ``w_j / sum_k w_k``.
 
     >>> hopping_probabilities([0.0, 0.0], policy="softmax")
     [0.5, 0.5]
     """
-    w = hopping_weights(h, policy, beta_softmax)
+    w = hopping_weights(h, policy, beta_softmax, priming)
     if isinstance(w, np.ndarray):
         return w / w.sum(axis=-1, keepdims=True)
     total = sum(w)
@@ -247,3 +272,75 @@ def sample_index(weights: Sequence[float] | np.ndarray, u: float | np.ndarray) -
     sums = list(accumulate(weights))  # sequential sums, as np.cumsum
     j = bisect_right(sums, u * sums[-1])
     return j if j < len(sums) else len(sums) - 1  # u * total rounded up to total: the last edge
+
+
+def majority_vote(ends: Sequence[int]) -> int:
+    """The majority of ``ends`` (action positions reached by the votes' walks): the position
+    reached most often, the lowest of ties.
+
+    >>> majority_vote([2, 0, 2, 0, 1])
+    0
+    """
+    counts: dict[int, int] = {}
+    for j in ends:
+        counts[j] = counts.get(j, 0) + 1
+    return min(counts, key=lambda j: (-counts[j], j))
+
+
+def majority_probabilities(p: Sequence[float], votes: int) -> list[float]:
+    """Exact probability that :func:`majority_vote` of ``votes`` independent walks picks each
+    position, when one walk ends at position j with probability ``p[j]``.
+
+    Position a wins with c of the votes when every earlier position got fewer than c and
+    every later one at most c. Summing the multinomial probabilities
+    ``votes! prod_j p_j**c_j / c_j!`` over those counts is a product of truncated
+    polynomials in x (one per other position), read at ``x**(votes - c)``.
+
+    >>> [round(q, 6) for q in majority_probabilities([0.5, 0.5], 2)]   # a 1-1 tie goes to 0
+    [0.75, 0.25]
+    >>> [round(q, 6) for q in majority_probabilities([0.6, 0.4], 3)]   # 0.6**3 + 3 * 0.6**2 * 0.4
+    [0.648, 0.352]
+    """
+    p = [float(x) for x in p]
+    n, m = votes, len(p)
+    log_n = math.lgamma(n + 1)
+    out = []
+    for a in range(m):
+        total = 0.0
+        for c in range(1, n + 1):
+            if p[a] == 0.0:
+                break
+            poly = np.zeros(n - c + 1)
+            poly[0] = 1.0
+            for b in range(m):
+                if b == a:
+                    continue
+                top = min(c - 1 if b < a else c, n - c)
+                j = np.arange(top + 1)
+                terms = (
+                    np.exp(j * math.log(p[b]) - np.array([math.lgamma(k + 1) for k in j]))
+                    if p[b] > 0
+                    else ((j == 0).astype(float))
+                )
+                poly = np.convolve(poly, terms)[: n - c + 1]
+            if len(poly) > n - c:
+                total += float(poly[n - c]) * math.exp(log_n - math.lgamma(c + 1) + c * math.log(p[a]))
+        out.append(total)
+    return out
+
+
+def majority_decision(walk_once, votes: int, position, max_walks: int = 1_000_000):
+    """Majority voting: ``votes`` walks (``walk_once()`` -> path), the action most of them
+    reached (:func:`majority_vote` on ``position(path)``, the action's position
+    in the agent's actions), then walks until one reaches it; returns that walk, whose
+    edges are the ones to glow. One walk (``votes`` = 1) is returned as it is."""
+    path = walk_once()
+    if votes == 1:
+        return path
+    ends = [position(path)] + [position(walk_once()) for _ in range(votes - 1)]
+    winner = majority_vote(ends)
+    for _ in range(max_walks):
+        path = walk_once()
+        if position(path) == winner:
+            return path
+    raise WalkError(f"no walk reached the majority action within {max_walks} walks after the vote.")

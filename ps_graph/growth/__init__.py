@@ -54,26 +54,50 @@ A complete small rule, grouping percepts by their first feature:
 >>> agent.ecm.action_probabilities(clip)
 {('action', 0): 0.5, ('action', 1): 0.5}
 
+Agents with factorized percepts (``percepts="factorized"``, multi-excitation) also call
+
+``on_excitation(agent, clips) -> [decider, ...]``
+    with the percept clips an observation excites, before every decision: the clips whose
+    edges to the actions decide (see :mod:`ps_graph.deliberation`), created as needed;
+
+``deciders(agent, clips) -> [decider, ...]``
+    the same clips named without creating anything (a clip not in the ECM yet counts with
+    h0 on an edge to every action), for exact probabilities and greedy evaluation.
+
 The rules
 ---------
 :class:`Generalization` (:mod:`ps_graph.growth.generalization`): wildcard hidden clips for
 percepts that are tuples of categorical features.
+
+:class:`Conjunctions` (:mod:`ps_graph.growth.conjunctions`): multi-excitation conjunction
+clips of up to k features (many-body MEPS).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from .conjunctions import Conjunctions, conjunction_clip
 from .generalization import MAX_FEATURES, WILDCARD, Generalization, wildcard_clip, wildcard_label
 
 if TYPE_CHECKING:
     from ..agent import PSAgent
 
-__all__ = ["MAX_FEATURES", "RULES", "WILDCARD", "Generalization", "GrowthRule", "wildcard_clip", "wildcard_label"]
+__all__ = [
+    "MAX_FEATURES",
+    "RULES",
+    "WILDCARD",
+    "Conjunctions",
+    "conjunction_clip",
+    "Generalization",
+    "GrowthRule",
+    "wildcard_clip",
+    "wildcard_label",
+]
 
 #: The built-in growth rules by name: the rules a saved agent (JSON, never code) and a run spec can hold.
-RULES = {"Generalization": Generalization}
+RULES: dict[str, Any] = {"Generalization": Generalization, "Conjunctions": Conjunctions}
 
 
 @runtime_checkable
