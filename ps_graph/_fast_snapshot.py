@@ -30,6 +30,7 @@ def snapshot(agent) -> dict[str, Any]:
         "emotions": [[bool(e) for e in agent._emotion[i * a : (i + 1) * a]] for i in rows],
         "glowing": [(i, j, store.glow(i * a + j)) for i, j, _, _ in glowing],
         "pending": divmod(agent._pending, a) if agent._pending >= 0 else None,
+        "priming": agent.priming,
         "uniforms": list(agent._u),
         "next_uniform": agent._next_u,
         "lazy": {
@@ -81,6 +82,8 @@ class _Checked:
             raise ConfigError("percept keys must be distinct; a key is listed twice.")
         self.visits = check_each("visits", list(snap["visits"]), _count, n)
         self.action_visits = check_each("action_visits", list(snap["action_visits"]), _count, a)
+        priming = snap.get("priming")  # absent from older snapshots: the agent keeps its own
+        self.priming = None if priming is None else agent._checked_priming(priming)
 
     def edge(self, name: str, pair) -> int:
         """The flat index of the edge ``(row, column)``."""
@@ -120,3 +123,5 @@ def restore(agent, snap: dict[str, Any]) -> None:
             store.glowing[edge] = [glow, stamp, TableRow(table, edge // c.a), edge]
     store.clock, store.glow_clock, agent._pending = c.clock, c.glow_clock, c.pending
     agent._u, agent._next_u = c.uniforms, c.next_u
+    if c.priming is not None:
+        agent.set_priming(c.priming)

@@ -76,6 +76,28 @@ def action_clip(action: int) -> tuple[str, int]:
     return ("action", action)
 
 
+def priming_clips(priming: Mapping[int, float], actions: list[int]) -> dict[Hashable, float]:
+    """``priming`` ({action: term}) keyed by action clip, each action checked against
+    ``actions``; :meth:`ECM.set_priming <ps_graph.ECM.set_priming>` checks the terms.
+
+    >>> priming_clips({1: 0.5}, [0, 1])
+    {('action', 1): 0.5}
+    """
+    if not isinstance(priming, Mapping):
+        raise ConfigError(f"priming must be a dict {{action: term}}; got {type(priming).__name__}.")
+    clips: dict[Hashable, float] = {}
+    for action, value in priming.items():
+        if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
+            raise ConfigError(f"priming keys are actions among {actions}; got {action!r}.")
+        if int(action) not in actions:
+            raise ConfigError(f"priming names action {int(action)}, not among the actions {actions}.")
+        hint = f"A priming term is a finite number of size at most {rules.MAX_PRIMING:g}."
+        clips[action_clip(int(action))] = check_real(
+            f"priming[{int(action)}]", value, -rules.MAX_PRIMING, rules.MAX_PRIMING, hint=hint
+        )
+    return clips
+
+
 @dataclass(frozen=True)
 class PSConfig:
     """Hyperparameters of a PS agent (names as in the PS literature), validated on creation.
@@ -234,7 +256,7 @@ class PSAgent:
         self.action_position: dict[Hashable, int] = {clip: i for i, clip in enumerate(self.action_clips)}
         for clip, a in zip(self.action_clips, self.actions):
             self.ecm.add_action(clip, label=str(a))
-        if priming:
+        if priming is not None:
             self.set_priming(priming)
         self.emotions: dict[tuple[Hashable, Hashable], bool] = {}
         #: the clips of the last decision's path (``[decider, action]`` under multi-excitation)
@@ -261,16 +283,7 @@ class PSAgent:
         >>> agent.action_probabilities("s")
         {0: 0.3333333333333333, 1: 0.6666666666666666}
         """
-        if not isinstance(priming, Mapping):
-            raise ConfigError(f"priming must be a dict {{action: term}}; got {type(priming).__name__}.")
-        clips: dict[Hashable, float] = {}
-        for action, value in priming.items():
-            if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
-                raise ConfigError(f"priming keys are actions among {self.actions}; got {action!r}.")
-            if int(action) not in self.actions:
-                raise ConfigError(f"priming names action {int(action)}, not among the actions {self.actions}.")
-            clips[action_clip(int(action))] = value
-        self.ecm.set_priming(clips)
+        self.ecm.set_priming(priming_clips(priming, self.actions))
 
     # ------------------------------------------------------------------ protocol
     def percept(self, observation: object) -> Hashable:

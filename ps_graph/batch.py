@@ -46,6 +46,9 @@ class BatchedTwoLayerPS(LockstepAgents):
     chosen edge glows; ``h <- h - gamma (h - h0) + g R`` every step, applied lazily (a row
     is brought up to date when read, an agent's table when it is rewarded); glow resets
     when an agent's episode ends; reflections re-sample while the emotion is negative.
+    Majority voting (``votes`` > 1), action priming and factorized percepts are not batched
+    yet: they raise :class:`~ps_graph.errors.ConfigError` (TwoLayerPS has the first two,
+    PSAgent all three).
 
     Parameters
     ----------
@@ -74,7 +77,23 @@ class BatchedTwoLayerPS(LockstepAgents):
             raise ConfigError(
                 "BatchedTwoLayerPS is the 2-layer fast path and cannot grow hidden clips; use PSAgent(..., growth=...)."
             )
-        return make_config(PSConfig, config, hyperparameters, "PS")
+        if "priming" in hyperparameters:
+            raise ConfigError(
+                "BatchedTwoLayerPS does not support action priming yet; use TwoLayerPS(..., priming=...) or "
+                "PSAgent(..., priming=...), one agent per run."
+            )
+        cfg = make_config(PSConfig, config, hyperparameters, "PS")
+        if cfg.votes != 1:
+            raise ConfigError(
+                f"BatchedTwoLayerPS does not support majority voting yet (votes={cfg.votes}); use votes=1, or "
+                "TwoLayerPS / PSAgent with votes, one agent per run."
+            )
+        if cfg.percepts != "whole":
+            raise ConfigError(
+                f"BatchedTwoLayerPS has one percept per state (percepts='whole'); got percepts={cfg.percepts!r}. "
+                "Factorized percepts (multi-excitation) need PSAgent(..., percepts='factorized')."
+            )
+        return cfg
 
     def _allocate(self) -> None:
         cfg, k, s, a = self.config, self.num_agents, self.num_states, self.num_actions

@@ -77,11 +77,14 @@ def decision_edges(agent: PSAgent, clips: Sequence[Hashable]) -> tuple[list, lis
     h: list[float] = []
     for clip in clips:
         row = ecm.out_h(clip) if clip in ecm else dict.fromkeys(agent.action_clips, ecm.h0)
+        percept = clip in ecm and ecm.kind(clip) == "percept"
         for target, value in row.items():
             if target not in agent.action_position:
+                if percept:  # a feature clip deciding itself also points to its conjunctions
+                    continue
                 raise WalkError(
                     f"the decider {clip!r} has an edge to {target!r}, which is not an action clip; under "
-                    "multi-excitation every decider connects only to actions."
+                    "multi-excitation every hidden decider connects only to actions."
                 )
             sources.append(clip)
             targets.append(target)

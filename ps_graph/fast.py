@@ -5,7 +5,9 @@ A 2-layer ECM (percepts -> actions) is a matrix, so this agent keeps it as one: 
 percept i's edges, in :attr:`actions` order). Damping and glow decay are applied lazily by
 the same :class:`~ps_graph.store.LazyStore` as the graph core's, so for the same
 seed and environment TwoLayerPS and :class:`~ps_graph.PSAgent` choose the same actions
-and hold the same h-values (tested to 1e-9 over 100,000 steps).
+and hold the same h-values (tested to 1e-9 over 100,000 steps), majority voting
+(``votes``), reflection and action priming included. Factorized percepts
+(``percepts="factorized"``) need the graph core's multi-excitation: use PSAgent for them.
 
 Example
 -------
@@ -23,14 +25,14 @@ Example
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Hashable, Sequence
-from typing import Any, Protocol, SupportsInt
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, Protocol, SupportsInt, cast
 
 import numpy as np
 from gymnasium import spaces
 
 from . import _fast_snapshot, rules
-from .agent import InitialH, PSConfig, action_clip, percept_clip
+from .agent import InitialH, PSConfig, action_clip, percept_clip, priming_clips
 from .checks import make_config
 from .ecm import ECM
 from .errors import ConfigError, UnknownClipError, UnsupportedSpaceError
@@ -135,7 +137,8 @@ class TwoLayerPS:
 
     ``initial_h=`` (a table, mapping or callable, as PSAgent's) gives each edge its own initial
     h, which damping pulls it back to; the table then keeps one initial value per edge (8 bytes
-    more per h-value), and without it nothing changes.
+    more per h-value), and without it nothing changes. ``priming=`` ({action: term}, softmax
+    policy) primes actions as PSAgent's does (:meth:`set_priming`).
 
     >>> from gymnasium import spaces
     >>> forager = TwoLayerPS(2, spaces.Discrete(3), initial_h=np.tile([0.99, 0.01], (3, 1)), seed=0)
@@ -151,13 +154,20 @@ class TwoLayerPS:
         config: PSConfig | None = None,
         rng: np.random.Generator | None = None,
         initial_h: Any = None,
+        priming: Mapping[int, float] | None = None,
         **hyperparameters: Any,
     ) -> None:
         if "growth" in hyperparameters:
             raise ConfigError(
                 "TwoLayerPS is the 2-layer fast path and cannot grow hidden clips; use PSAgent(..., growth=...)."
             )
-        self.config = config = make_config(PSConfig, config, hyperparameters, "PS", also=("initial_h",))
+        self.config = config = make_config(PSConfig, config, hyperparameters, "PS", also=("initial_h", "priming"))
+        if config.percepts != "whole":
+            raise ConfigError(
+                f"TwoLayerPS has one percept clip per observation (percepts='whole'); got "
+                f"percepts={config.percepts!r}. Factorized percepts decide by multi-excitation on the graph "
+                "core: use PSAgent(..., percepts='factorized')."
+            )
         self.actions = action_list(actions)
         self.encode = percept_encoder(observation_space)
         self.initial_h = None if initial_h is None else InitialH(initial_h, self.actions, observation_space, config)
@@ -181,10 +191,14 @@ class TwoLayerPS:
         self._pending = -1  # flat index of the edge awaiting its reward
         # hot-path copies of the configuration
         self._policy, self._beta = config.policy, config.beta_softmax
-        self._reflections, self._glow_mode = config.num_reflections, config.glow
+        self._reflections, self._glow_mode, self._votes = config.num_reflections, config.glow, config.votes
+        self._priming: dict[int, float] = {}  # action -> priming term (softmax only)
+        self._prime: list[float] | None = None  # the terms in column order, None when nothing is primed
         self._accumulate = config.glow == "accumulate"
         self._u: list[float] = []  # uniforms drawn ahead from rng, used from _next_u on
         self._next_u = 0
+        if priming is not None:
+            self.set_priming(priming)
 
     @classmethod
     def for_env(cls, env, **hyperparameters: Any) -> TwoLayerPS:
@@ -240,8 +254,8 @@ class TwoLayerPS:
             row = self._add_row(self.encode(observation))
         store = self._store
         store.glow_clock += 1
-        weights = rules.hopping_weights(store.table_row(self._table, row), self._policy, self._beta)
-        j = rules.sample_index(weights, self._uniform())
+        weights = rules.hopping_weights(store.table_row(self._table, row), self._policy, self._beta, self._prime)
+        j = rules.sample_index(weights, self._uniform()) if self._votes == 1 else self._choose(weights)
         if self._reflections:
             j = self._reflect(row, j, weights)
         edge = row * self._a + j
@@ -251,13 +265,23 @@ class TwoLayerPS:
         self._pending = edge
         return self.actions[j]
 
+    def _choose(self, weights) -> int:
+        """One decision's column: one hop, or with ``votes`` > 1 the majority vote of
+        :func:`ps_graph.rules.majority_decision` (one uniform per hop, as PSAgent's walks)."""
+
+        def hop() -> int:
+            return rules.sample_index(weights, self._uniform())
+
+        return hop() if self._votes == 1 else rules.majority_decision(hop, self._votes, lambda j: j)
+
     def _reflect(self, row: int, j: int, weights) -> int:
-        """Re-sample up to ``num_reflections`` times while the chosen edge's emotion is negative."""
+        """Decide again (the whole vote) up to ``num_reflections`` times while the chosen
+        edge's emotion is negative."""
         base = row * self._a
         for _ in range(self._reflections):
             if self._emotion[base + j]:
                 break
-            j = rules.sample_index(weights, self._uniform())
+            j = self._choose(weights)
         return j
 
     def _uniform(self) -> float:
@@ -270,25 +294,75 @@ class TwoLayerPS:
         self._next_u = k + 1
         return self._u[k]
 
+    def _probabilities(self, observation: object) -> list[float]:
+        """Hopping probabilities of ``observation``'s row (its initial values if unseen), priming included."""
+        key = self.encode(observation)
+        row = self._find(key)
+        h = self._initial_row(key) if row < 0 else self._row_h(row)
+        return rules.hopping_probabilities(list(h), self._policy, self._beta, self._prime)
+
     def action_probabilities(self, observation: object) -> dict[int, float]:
-        """Exact probability of each action for ``observation`` (its hopping probabilities),
-        changing nothing; uniform for a percept not seen yet (as :meth:`PSAgent.action_probabilities`).
+        """Exact probability of each action for ``observation`` from one hop (priming
+        included), changing nothing; uniform for a percept not seen yet (as
+        :meth:`PSAgent.action_probabilities`). Voting turns them into :meth:`decision_probabilities`.
 
         >>> agent = TwoLayerPS(2, seed=0)
         >>> agent.action_probabilities("never seen")
         {0: 0.5, 1: 0.5}
         """
-        key = self.encode(observation)
-        row = self._find(key)
-        h = self._initial_row(key) if row < 0 else self._row_h(row)
-        return dict(zip(self.actions, rules.hopping_probabilities(list(h), self._policy, self._beta)))
+        return dict(zip(self.actions, self._probabilities(observation)))
+
+    def decision_probabilities(self, observation: object) -> dict[int, float]:
+        """Exact probability of each action :meth:`act` takes for ``observation`` (before
+        reflection): :meth:`action_probabilities` turned by majority voting into the chance
+        that each action wins the vote (:func:`ps_graph.rules.majority_probabilities`), as
+        :meth:`PSAgent.decision_probabilities <ps_graph.PSAgent.decision_probabilities>`.
+
+        Two votes: action 0 wins both (0.75**2) and the 1-1 ties (2 * 0.75 * 0.25), which go to the first.
+
+        >>> agent = TwoLayerPS(2, initial_h={("s", 0): 3.0}, votes=2, seed=0)
+        >>> agent.action_probabilities("s")
+        {0: 0.75, 1: 0.25}
+        >>> {a: round(p, 12) for a, p in agent.decision_probabilities("s").items()}
+        {0: 0.9375, 1: 0.0625}
+        """
+        probs = self._probabilities(observation)
+        if self._votes > 1:
+            probs = rules.majority_probabilities(probs, self._votes)
+        return dict(zip(self.actions, probs))
 
     def greedy_action(self, observation: object) -> int:
-        """The most probable action (first of ties); an unseen percept is judged by its initial values."""
-        key = self.encode(observation)
-        row = self._find(key)
-        h = self._initial_row(key) if row < 0 else self._row_h(row)
-        return self.actions[max(range(self._a), key=h.__getitem__)]
+        """The most probable action (first of ties) from :meth:`action_probabilities`;
+        an unseen percept is judged by its initial values."""
+        p = self._probabilities(observation)
+        return self.actions[max(range(self._a), key=p.__getitem__)]
+
+    # ------------------------------------------------------------------ priming
+    @property
+    def priming(self) -> dict[int, float]:
+        """The priming term of each primed action (a copy; see :meth:`set_priming`)."""
+        return dict(self._priming)
+
+    def set_priming(self, priming: Mapping[int, float]) -> None:
+        """Prime actions as :meth:`PSAgent.set_priming <ps_graph.PSAgent.set_priming>` does
+        (same checks, same errors): under the softmax policy the edge to action ``a`` hops with
+        weight ``exp(beta (h + priming[a]))``. Replaces the previous priming; ``{}`` removes it.
+
+        >>> agent = TwoLayerPS(2, policy="softmax", priming={1: 0.6931471805599453}, seed=0)  # log 2
+        >>> agent.action_probabilities("s")
+        {0: 0.3333333333333333, 1: 0.6666666666666666}
+        """
+        self._priming = self._checked_priming(priming)
+        self._prime = [self._priming.get(a, 0.0) for a in self.actions] if self._priming else None
+
+    def _checked_priming(self, priming: Mapping[int, float]) -> dict[int, float]:
+        """``priming`` checked as PSAgent checks it: its actions, then its terms by
+        ``ECM.set_priming`` on a scratch ECM holding this agent's actions and policy."""
+        scratch = ECM(policy=self._policy, beta_softmax=self._beta)
+        for a in self.actions:
+            scratch.add_action(action_clip(a))
+        scratch.set_priming(priming_clips(priming, self.actions))
+        return {cast("tuple[str, int]", clip)[1]: term for clip, term in scratch.priming.items()}
 
     def observe(self, reward: float, next_observation: object, terminated: bool, truncated: bool) -> None:
         """Learn from ``reward``; glow resets when the episode ends (as PSAgent.observe)."""
@@ -350,6 +424,7 @@ class TwoLayerPS:
         for edge in self._store.glowing:
             row, j = divmod(edge, self._a)
             ecm.set_glow(percept_clip(self._keys[row]), clips[j], self._store.glow(edge))
+        ecm.set_priming({action_clip(a): term for a, term in self._priming.items()})
         return ecm
 
     # ------------------------------------------------------------------ snapshots
@@ -360,7 +435,8 @@ class TwoLayerPS:
         Keys: ``percept_keys`` (row order); ``h`` (current values, one list per row, in
         :attr:`actions` order); ``visits`` (per row); ``action_visits``; ``emotions`` (one
         list of bools per row); ``glowing`` ``[(row, column, glow), ...]`` (current);
-        ``pending`` ``(row, column)`` of the edge awaiting its reward, or None; ``uniforms``
+        ``pending`` ``(row, column)`` of the edge awaiting its reward, or None; ``priming``
+        ``{action: term}`` (:attr:`priming`); ``uniforms``
         and ``next_uniform`` (the block of uniforms drawn ahead and the next one to use);
         ``lazy``: ``clock``, ``glow_clock``, ``stamps`` (per row), ``h`` (stored rows:
         ``rules.damp(stored, gamma_damping, h0, clock - stamp)`` is current, h0 the row's initial
@@ -381,7 +457,8 @@ class TwoLayerPS:
 
         With ``lazy`` the agent continues bit for bit; without it (None or missing) it
         starts from the current values, which are the same but round later damping and
-        glow decay from there. Checks everything before changing anything: a bad snapshot
+        glow decay from there. A snapshot without ``priming`` (an older one) keeps the
+        agent's own priming. Checks everything before changing anything: a bad snapshot
         raises :class:`~ps_graph.errors.ConfigError` and leaves the agent fresh.
 
         >>> agent = TwoLayerPS(2, seed=0)

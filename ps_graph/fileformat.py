@@ -16,7 +16,8 @@ Loaded numbers must be finite and in range, so that an agent loaded from an edit
 cannot overflow while it keeps learning: h-values in (0, :data:`MAX_H`], glow in [0, 1]
 ("replace") or [0, :data:`MAX_GLOW`] ("accumulate"), Q-values within
 +-:data:`MAX_Q`, counts and steps 64-bit integers; percept keys must be observations of the
-file's observation space, and no JSON object may list a key twice.
+file's observation space (or their ``(feature, value)`` keys, for factorized percepts), and no
+JSON object may list a key twice.
 
 >>> check_int64("ecm.clips[3].visits", -1)
 Traceback (most recent call last):
@@ -77,6 +78,7 @@ __all__ = [
     "check_rows",
     "check_stamp",
     "config_from_json",
+    "feature_in_space",
     "key_in_space",
     "load_file",
     "parse_json",
@@ -362,35 +364,71 @@ def key_in_space(key, space) -> bool:
         return True
     if isinstance(space, spaces.Discrete):
         return _int_in(key, int(space.start), int(space.n))
-    if isinstance(space, (spaces.MultiDiscrete, spaces.MultiBinary)):
-        if isinstance(space, spaces.MultiDiscrete):
-            starts, sizes = space.start.ravel().tolist(), space.nvec.ravel().tolist()
-        else:
-            count = int(np.prod(space.shape))
-            starts, sizes = [0] * count, [2] * count
-        return (
-            isinstance(key, tuple)
-            and len(key) == len(sizes)
-            and all(_int_in(k, lo, n) for k, lo, n in zip(key, starts, sizes))
-        )
-    if isinstance(space, (spaces.Tuple, spaces.Dict)):
-        parts = list(space.spaces.values()) if isinstance(space, spaces.Dict) else list(space.spaces)
-        return isinstance(key, tuple) and len(key) == len(parts) and all(map(key_in_space, key, parts))
-    return False
+    parts = _parts(space)
+    return isinstance(key, tuple) and len(key) == len(parts) and all(map(_in_part, key, parts))
+
+
+def feature_in_space(key, space) -> bool:
+    """Whether ``key`` is a ``(feature, value)`` key of factorized percepts (see
+    :func:`ps_graph.deliberation.feature_keys`) of an observation of ``space``: feature 0 of a
+    Discrete space, feature i of a MultiDiscrete or MultiBinary (flattened), Tuple or Dict
+    space; of no space (None), any feature i >= 0.
+
+    >>> feature_in_space((1, 4), spaces.MultiDiscrete([2, 5])), feature_in_space((2, 0), spaces.MultiDiscrete([2, 5]))
+    (True, False)
+    """
+    if not (isinstance(key, tuple) and len(key) == 2 and _int_in(key[0], 0, _INT64[1])):
+        return False
+    feature, value = key
+    if space is None:
+        return True
+    if isinstance(space, spaces.Discrete):
+        return feature == 0 and key_in_space(value, space)
+    parts = _parts(space)
+    return feature < len(parts) and _in_part(value, parts[feature])
+
+
+def _parts(space) -> list:
+    """The parts of a percept key of ``space`` (not Discrete): ``(start, n)`` of each flat
+    element of a MultiDiscrete or MultiBinary space, the subspaces of a Tuple or Dict, or
+    ``[None]`` (no key fits) for other spaces."""
+    if isinstance(space, spaces.MultiDiscrete):
+        return list(zip(space.start.ravel().tolist(), space.nvec.ravel().tolist()))
+    if isinstance(space, spaces.MultiBinary):
+        return [(0, 2)] * int(np.prod(space.shape))
+    if isinstance(space, spaces.Tuple):
+        return list(space.spaces)
+    if isinstance(space, spaces.Dict):
+        return list(space.spaces.values())
+    return [None]
+
+
+def _in_part(value, part) -> bool:
+    """Whether ``value`` fits ``part`` of :func:`_parts`."""
+    if isinstance(part, tuple):
+        return _int_in(value, *part)
+    return part is not None and key_in_space(value, part)
 
 
 def _int_in(value, start: int, n: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and start <= value < start + n
 
 
-def check_percept_key(where: str, value, space):
+def check_percept_key(where: str, value, space, *, factorized: bool = False):
     """The percept key at ``where`` (see :func:`check_key`), after checking it is the key of an
-    observation of ``space``, the file's observation space (:func:`key_in_space`)."""
+    observation of ``space``, the file's observation space (:func:`key_in_space`), or with
+    ``factorized`` a ``(feature, value)`` key of one (:func:`feature_in_space`).
+
+    >>> check_percept_key("ecm.clips[0].key[1]", [3, 1], spaces.MultiBinary(2), factorized=True)
+    Traceback (most recent call last):
+    ...
+    ps_graph.errors.ConfigError: ecm.clips[0].key[1] is [3, 1], which is not a (feature, value) of an observation ...
+    """
     key = check_key(where, value)
-    if not key_in_space(key, space):
+    if not (feature_in_space if factorized else key_in_space)(key, space):
         raise ConfigError(
-            f"{where} is {show(value)}, which is not an observation of the file's observation_space "
-            f"{show(space)}; the file was edited."
+            f"{where} is {show(value)}, which is not {'a (feature, value) of ' if factorized else ''}an observation "
+            f"of the file's observation_space {show(space)}; the file was edited."
         )
     return key
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from .checks import check_int
+from .checks import check_int, printable
 from .errors import ConfigError, UnsupportedSpaceError
 
 __all__ = ["MAX_ACTIONS", "action_list", "discrete_actions", "hashable_observation", "percept_encoder"]
@@ -75,7 +75,18 @@ def percept_encoder(space: spaces.Space | None) -> Callable[[Any], Hashable]:
     if isinstance(space, spaces.Discrete):
         return int
     if isinstance(space, (spaces.MultiDiscrete, spaces.MultiBinary)):
-        return _ints
+        size = int(np.prod(space.shape))
+
+        def ints(obs) -> tuple[int, ...]:
+            key = _ints(obs)
+            if len(key) != size:
+                raise ConfigError(
+                    f"observation {printable(repr(obs), 80)} has {len(key)} values; the observation space {space} "
+                    f"has {size}. Pass observations of that space."
+                )
+            return key
+
+        return ints
     if isinstance(space, spaces.Tuple):
         parts = [percept_encoder(s) for s in space.spaces]
         return lambda obs: tuple(f(o) for f, o in zip(parts, obs))

@@ -15,29 +15,38 @@ and round differently, so h-values would drift apart in the last bits (some 1e-1
 when ``gamma_damping > 0`` or glow decays over several steps. A file whose ``lazy`` part
 was deleted still loads, from the current values, with that caveat.
 
-File layout (version 2), a JSON object::
+File layout (version 4), a JSON object::
 
-    format "ps_graph.agent", version 2, agent "PSAgent" | "TwoLayerPS", ps_graph_version
-    config             PSConfig.to_dict()
+    format "ps_graph.agent", version 2..4, agent "PSAgent" | "TwoLayerPS", ps_graph_version
+    config             PSConfig.to_dict() (before version 4 without votes and percepts)
     actions            the action values, e.g. [0, 1, 2, 3]
     observation_space  {"type": "Discrete", "n": 16, "start": 0, "dtype": "int64"}, or null
     rng                numpy bit generator state ("bit_generator": "PCG64", ...)
     ecm (PSAgent)      clips [{key, kind, layer, label, visits}], edges [{source, target, h,
                        glow}], lazy {clock, glow_clock, rows [{clip, stamp, h}], glowing
-                       [{source, target, glow, stamp}]}
+                       [{source, target, glow, stamp}]}. Under percepts="factorized" a
+                       percept clip's key is ["percept", [feature, value]].
     state              PSAgent: emotions [{source, target, positive}], pending {source,
-                       target} | null. TwoLayerPS: the fields of TwoLayerPS.snapshot().
-    growth (PSAgent)   null, or the growth rule: {rule: "Generalization", params, state}
-                       (Generalization.to_json(): its parameters, the percept keys in the order
+                       target} | null (source: the deciding clip, under factorized percepts
+                       a percept or conjunction clip). TwoLayerPS: the fields of
+                       TwoLayerPS.snapshot().
+    growth (PSAgent)   null, or the growth rule: {rule, params, state}, e.g.
+                       Generalization.to_json() (its parameters, the percept keys in the order
                        seen, from which its counts are rebuilt, its wildcard clips with their
-                       creation steps, its step count). Only built-in rules can be saved.
+                       creation steps, its step count) or Conjunctions.to_json() (k and
+                       min_order; its clips are the ECM's). Only built-in rules can be saved.
 
     initial_h          (version 3, only when the agent has one) the per-edge initial h:
                        {"table": rows} or {"entries": [{percept, action, h}]}; the ECM then
                        lists its edges' own initial values in ecm.h0 [{source, target, h0}]
+    priming            (version 4, only when the agent primes actions) [{action, term}]
 
-Version 2 added ``growth``, version 3 ``initial_h``; an agent without ``initial_h`` is still
-written as version 2, and versions 1 (no growth) and 2 still load.
+Version 2 added ``growth``, version 3 ``initial_h``, version 4 ``config.votes``,
+``config.percepts`` and ``priming``. An agent is written with the lowest version that holds
+it, so that older ps_graph versions read it: version 4 when votes, percepts or priming
+differ from the defaults (1, "whole", none), else version 3 with ``initial_h``, else
+version 2. Every version from 1 (no growth) on still loads, an older file with the
+defaults of the fields it lacks.
 
 Clip keys are written with :func:`ps_graph.keys.encode_key` (tuples become lists).
 
@@ -61,10 +70,9 @@ from pathlib import Path
 from typing import Any
 
 from . import rules
-from ._ecm_walks import longest_walk
-from .agent import InitialH, PSAgent, PSConfig, action_clip
-from .checks import check_str, fail, show
-from .ecm import ECM, KINDS
+from ._saving_ps import ecm_to_json, priming_from_json, priming_to_json, restore_growth, restore_ps_agent
+from .agent import InitialH, PSAgent, PSConfig
+from .checks import show
 from .errors import ConfigError, PSGraphError
 from .fast import TwoLayerPS
 from .fileformat import (
@@ -77,7 +85,6 @@ from .fileformat import (
     check_h,
     check_header,
     check_int64,
-    check_key,
     check_number,
     check_object,
     check_path,
@@ -101,10 +108,14 @@ __all__ = ["FORMAT", "VERSION", "load", "save"]
 
 #: The ``format`` marker of every agent file.
 FORMAT = "ps_graph.agent"
-#: The newest file layout version, written for agents with ``initial_h`` (2 for the others); it reads 1 .. VERSION.
-VERSION = 3
+#: The newest file layout version; it reads 1 .. VERSION, and writes the lowest that holds the agent.
+VERSION = 4
 
 _AGENTS = {"PSAgent": PSAgent, "TwoLayerPS": TwoLayerPS}
+#: The version that added each optional top-level field, and each PSConfig field (older files
+#: lack them: they load with the field's default).
+_SINCE = {"initial_h": 3, "priming": 4}
+_CONFIG_SINCE = {"votes": 4, "percepts": 4}
 
 
 # ---------------------------------------------------------------------- saving
@@ -135,21 +146,26 @@ def save(agent: PSAgent | TwoLayerPS, path: str | os.PathLike) -> Path:
         )
     rng = rng_to_json(agent.rng)
     initial_h = None if agent.initial_h is None else agent.initial_h.to_json()  # refuses a callable
+    extra = {"initial_h": initial_h, "priming": priming_to_json(agent.priming, agent.actions)}
+    extra = {k: v for k, v in extra.items() if v}
+    config, default = agent.config.to_dict(), PSConfig().to_dict()
+    # the lowest version holding the agent: older ps_graph versions read it
+    version = max([2, *(_SINCE[k] for k in extra), *(v for k, v in _CONFIG_SINCE.items() if config[k] != default[k])])
     from . import __version__
 
     doc: dict[str, Any] = {
         "format": FORMAT,
-        "version": 2 if initial_h is None else VERSION,
+        "version": version,
         "agent": type(agent).__name__,
         "ps_graph_version": __version__,
-        "config": agent.config.to_dict(),
+        "config": {k: v for k, v in config.items() if _CONFIG_SINCE.get(k, 0) <= version},
         "actions": [int(a) for a in agent.actions],
         "observation_space": space_to_json(agent.observation_space),
         "rng": rng,
-        **({} if initial_h is None else {"initial_h": initial_h}),
+        **extra,
     }
     if isinstance(agent, PSAgent):
-        doc["ecm"] = _ecm_to_json(agent.ecm.snapshot())
+        doc["ecm"] = ecm_to_json(agent.ecm.snapshot())
         pending = agent._pending
         doc["state"] = {
             "emotions": [
@@ -168,29 +184,6 @@ def save(agent: PSAgent | TwoLayerPS, path: str | os.PathLike) -> Path:
     except ValueError as err:
         raise PSGraphError(f"cannot save the agent: it holds a value JSON cannot store ({err}).") from None
     return atomic_write_text(path, text + "\n")
-
-
-def _ecm_to_json(snap: dict[str, Any]) -> dict[str, Any]:
-    lazy, h0 = snap["lazy"], snap.get("h0")
-    return {
-        **({"h0": [{"source": encode_key(s), "target": encode_key(t), "h0": v} for s, t, v in h0]} if h0 else {}),
-        "clips": [
-            {"key": encode_key(c), "kind": kind, "layer": layer, "label": label, "visits": visits}
-            for c, kind, layer, label, visits in snap["clips"]
-        ],
-        "edges": [
-            {"source": encode_key(s), "target": encode_key(t), "h": h, "glow": g} for s, t, h, g in snap["edges"]
-        ],
-        "lazy": {
-            "clock": lazy["clock"],
-            "glow_clock": lazy["glow_clock"],
-            "rows": [{"clip": encode_key(c), "stamp": stamp, "h": h} for c, stamp, h in lazy["rows"]],
-            "glowing": [
-                {"source": encode_key(s), "target": encode_key(t), "glow": g, "stamp": stamp}
-                for s, t, g, stamp in lazy["glowing"]
-            ],
-        },
-    }
 
 
 def _two_layer_to_json(snap: dict[str, Any]) -> dict[str, Any]:
@@ -237,16 +230,17 @@ def _from_document(doc):
     name = top["agent"]
     if not isinstance(name, str) or name not in _AGENTS:
         raise ConfigError(f"agent is {show(name)}; expected one of {', '.join(map(repr, _AGENTS))}.")
-    config = config_from_json(PSConfig, top["config"], "PS")
+    for field, since in _SINCE.items():
+        _check_since(field, since, version, top)
+    config = _config_from_json(top["config"], version)
     actions = actions_from_json(top["actions"])
     space = space_from_json("observation_space", top["observation_space"])
     rng = rng_from_json(top["rng"])
     try:
         agent = _AGENTS[name](actions, space, config=config, rng=rng)
     except PSGraphError as err:
-        raise ConfigError(f"observation_space: {err}") from None
-    if version < 3 and "initial_h" in top:
-        raise ConfigError(f"initial_h came in version 3, but the file says version {version}: it was edited.")
+        raise ConfigError(f"config and observation_space make no {name}: {err}") from None
+    priming = priming_from_json(top.get("priming", []), agent.actions, config.policy)
     if top.get("initial_h") is not None:
         try:
             initial_h = InitialH.from_json(top["initial_h"], space)
@@ -255,164 +249,32 @@ def _from_document(doc):
             raise ConfigError(str(err) if str(err).startswith("initial_h") else f"initial_h: {err}") from None
     if name == "PSAgent":
         check_object("the file", top, ("ecm",) + (("growth",) if version >= 2 else ()))
-        _restore_ps_agent(agent, top["ecm"], top["state"])
-        _restore_growth(agent, top.get("growth"))
+        restore_ps_agent(agent, top["ecm"], top["state"])
+        restore_growth(agent, top.get("growth"))
     else:
         _restore_two_layer(agent, top["state"])
+    if priming:  # after the ECM or table is restored, which it is part of
+        try:
+            agent.set_priming(priming)
+        except PSGraphError as err:
+            raise ConfigError(f"priming: {err}") from None
     return agent
 
 
-# ---------------------------------------------------------------------- sections
-class _Clips:
-    """The clips ``ecm.clips`` lists, by key, to check the clips other fields name."""
-
-    def __init__(self, space) -> None:
-        self.kinds: dict = {}
-        self.keys: dict = {}  # each clip as listed: a key naming it as 0.0 or true still gets the listed 0 or 1
-        self.space = space  # percept clips ("percept", key) need keys of this observation space
-
-    def entry(self, where: str, value) -> tuple:
-        """One entry of ``ecm.clips``, as ECM.from_snapshot takes it."""
-        c = check_object(where, value, ("key", "kind", "layer", "label", "visits"))
-        clip = check_key(f"{where}.key", c["key"])
-        if c["kind"] not in KINDS:
-            raise fail(f"{where}.kind", f"one of {', '.join(map(repr, KINDS))}", c["kind"])
-        if clip in self.kinds:
-            raise ConfigError(f"ecm.clips lists the clip {show(clip)} twice.")
-        if c["kind"] == "percept" and isinstance(clip, tuple) and len(clip) == 2 and clip[0] == "percept":
-            check_percept_key(f"{where}.key[1]", c["key"][1], self.space)
-        if c["kind"] == "action" and not (isinstance(clip, tuple) and len(clip) == 2 and type(clip[1]) is int):
-            raise fail(f"{where}.key", '["action", an integer action]', c["key"])  # 0.0 would pass as 0
-        self.kinds[clip], self.keys[clip] = c["kind"], clip
-        return (
-            clip,
-            c["kind"],
-            check_int64(f"{where}.layer", c["layer"]),
-            check_str(f"{where}.label", c["label"]),
-            check_int64(f"{where}.visits", c["visits"]),
-        )
-
-    def of(self, where: str, value, kind: str | None = None):
-        """The listed clip (of ``kind``, if given) that ``value`` names."""
-        clip = check_key(where, value)
-        if clip not in self.kinds:
-            raise ConfigError(f"{where} names the clip {show(value)}, which ecm.clips does not list.")
-        if kind is not None and self.kinds[clip] != kind:
-            raise ConfigError(
-                f"{where} names the {self.kinds[clip]} clip {show(value)}; expected a clip of kind {kind!r}."
-            )
-        return self.keys[clip]
-
-    def edge(self, where: str, value, *fields: str) -> tuple:
-        """(source, target) of an object that names an edge by its clips."""
-        e = check_object(where, value, ("source", "target", *fields))
-        return self.of(f"{where}.source", e["source"]), self.of(f"{where}.target", e["target"])
-
-    def percept_action(self, where: str, value, *fields: str) -> tuple:
-        """(percept, action) of an object that names a percept -> action edge (emotions, pending)."""
-        p = check_object(where, value, ("source", "target", *fields))
-        return self.of(f"{where}.source", p["source"], "percept"), self.of(f"{where}.target", p["target"], "action")
+def _check_since(field: str, since: int, version: int, section: dict) -> None:
+    """A file of a ``version`` before ``since`` cannot hold ``field`` (the last part of its name) in ``section``."""
+    if version < since and field.rsplit(".", 1)[-1] in section:
+        raise ConfigError(f"{field} came in version {since}, but the file says version {version}: it was edited.")
 
 
-def _restore_ps_agent(agent: PSAgent, value, state_value) -> None:
-    ecm = check_object("ecm", value, ("clips", "edges"))
-    known = _Clips(agent.observation_space)
-
-    def edge_entry(where: str, e) -> tuple:
-        return (
-            *known.edge(where, e, "h", "glow"),
-            check_h(f"{where}.h", e["h"]),
-            check_glow(f"{where}.glow", e["glow"], agent.config.glow),
-        )
-
-    clips = check_entries("ecm.clips", ecm["clips"], known.entry)
-    edges = check_entries("ecm.edges", ecm["edges"], edge_entry)
-    h0 = check_entries("ecm.h0", ecm.get("h0", []), lambda w, e: (*known.edge(w, e, "h0"), check_h(f"{w}.h0", e["h0"])))
-    lazy = ecm.get("lazy")
-    if lazy is not None:
-        lazy = _ecm_lazy(agent.config, lazy, edges, known, {(s, t): v for s, t, v in h0})
-    snap = {"clips": clips, "edges": edges, "lazy": lazy, "h0": h0}
-    try:
-        agent.ecm = ECM.from_snapshot(snap, **agent.config.ecm_kwargs())
-    except PSGraphError as err:
-        raise ConfigError(f"ecm: {err}") from None
-    longest = longest_walk(edges)
-    if longest is not None and longest > agent.config.max_hops:
-        raise ConfigError(
-            f"config.max_hops is {agent.config.max_hops}, but walks through the ECM's hidden clips take up to "
-            f"{longest} hops, so some walks would fail; raise max_hops to at least {longest}."
-        )
-    expected = {action_clip(a) for a in agent.actions}
-    listed = {clip for clip, kind in known.kinds.items() if kind == "action"}
-    if listed != expected:
-        raise ConfigError(
-            f"the action clips in ecm.clips do not match actions: missing {show(sorted(expected - listed))}, "
-            f"extra {show(sorted(listed - expected, key=repr))}."
-        )
-    state = check_object("state", state_value, ("emotions", "pending"))
-    emotions = check_entries(
-        "state.emotions",
-        state["emotions"],
-        lambda w, e: (known.percept_action(w, e, "positive"), check_flag(f"{w}.positive", e["positive"])),
-    )
-    pending = state["pending"]
-    agent.emotions = dict(emotions)
-    agent._pending = None if pending is None else known.percept_action("state.pending", pending)  # no setter
-
-
-def _ecm_lazy(cfg: PSConfig, value, edges: list[tuple], known: _Clips, h0: dict) -> dict[str, Any]:
-    """``ecm.lazy``, checked against the current values in ``edges`` (``h0``: edges' own initial values)."""
-    lazy = check_object("ecm.lazy", value, ("clock", "glow_clock", "rows", "glowing"))
-    clock, glow_clock = (
-        check_int64("ecm.lazy.clock", lazy["clock"]),
-        check_int64("ecm.lazy.glow_clock", lazy["glow_clock"]),
-    )
-    out: dict = {}
-    own: dict = {}  # each source's initial values, in row order
-    for edge in edges:
-        out.setdefault(edge[0], []).append(edge[2])
-        own.setdefault(edge[0], []).append(h0.get(edge[:2], cfg.h0))
-    glow_now = {(s, t): g for s, t, _, g in edges}
-
-    def row_entry(where: str, r) -> tuple:
-        r = check_object(where, r, ("clip", "stamp", "h"))
-        clip, stamp = known.of(f"{where}.clip", r["clip"]), check_stamp(f"{where}.stamp", r["stamp"], clock)
-        current = out.get(clip, [])
-        stored = check_entries(f"{where}.h", r["h"], check_positive, len(current))
-        for j, (now, h) in enumerate(
-            zip(rules.damp(stored, cfg.gamma_damping, own.get(clip, cfg.h0), clock - stamp), current)
-        ):
-            check_agree(f"{where}.h[{j}]", now, h, "h")
-        return clip, stamp, stored
-
-    def glow_entry(where: str, g) -> tuple:
-        s, t = known.edge(where, g, "glow", "stamp")
-        glow = check_glow(f"{where}.glow", g["glow"], cfg.glow, positive=True)
-        stamp = check_stamp(f"{where}.stamp", g["stamp"], glow_clock)
-        check_agree(
-            where, rules.decay_glow(glow, cfg.eta_glow_damping, glow_clock - stamp), glow_now.get((s, t), 0.0), "glow"
-        )
-        return s, t, glow, stamp
-
-    return {
-        "clock": clock,
-        "glow_clock": glow_clock,
-        "rows": check_entries("ecm.lazy.rows", lazy["rows"], row_entry),
-        "glowing": check_entries("ecm.lazy.glowing", lazy["glowing"], glow_entry),
-    }
-
-
-def _restore_growth(agent: PSAgent, value) -> None:
-    if value is None:
-        return
-    rule = check_object("growth", value, ("rule",))["rule"]
-    if not isinstance(rule, str) or rule not in RULES:
-        raise fail("growth.rule", f"one of {', '.join(map(repr, RULES))}", rule)
-    try:
-        RULES[rule].from_json(value, agent)
-    except PSGraphError as err:
-        message = str(err)
-        raise ConfigError(message if message.startswith("growth") else f"growth: {message}") from None
+def _config_from_json(value, version: int) -> PSConfig:
+    """The file's ``config``; a field added after the file's ``version`` takes its default."""
+    given, default = check_object("config", value), PSConfig().to_dict()
+    for field, since in _CONFIG_SINCE.items():
+        if version < since:
+            _check_since(f"config.{field}", since, version, given)
+            given = {**given, field: default[field]}
+    return config_from_json(PSConfig, given, "PS")
 
 
 def _restore_two_layer(agent: TwoLayerPS, value) -> None:

@@ -2,9 +2,11 @@
 into an agent that trains 5 episodes on its env.
 
 A saved file of each kind (PSAgent with and without growth, TwoLayerPS, QLearningAgent and
-DQNAgent, each saved mid-episode) is mutated many times, seeded: JSON values swapped for
-other types, huge, negative, non-finite or off-by-one numbers, keys and entries deleted or
-repeated, keys listed twice, text cut short or bytes overwritten; for DQN's torch archive
+DQNAgent, and the deliberation variants of format version 4: a voting, primed multi-excitation
+PSAgent with Conjunctions and a voting, primed TwoLayerPS; each saved mid-episode) is mutated
+many times, seeded: JSON values swapped for other types, huge, negative, non-finite or
+off-by-one numbers, keys and entries deleted or repeated, keys listed twice, text cut short
+or bytes overwritten; for DQN's torch archive
 also its JSON parts and its tensors (NaN, wrong shapes and dtypes, missing or foreign
 entries). Loading each mutated file must either raise a :class:`~ps_graph.PSGraphError` or
 give an agent that trains 5 episodes without any error; no other exception, no hang (each
@@ -32,7 +34,7 @@ import pytest
 
 import ps_graph
 from ps_graph import PSAgent, PSGraphError, TwoLayerPS
-from ps_graph.growth import Generalization
+from ps_graph.growth import Conjunctions, Generalization
 from ps_graph.percepts import discrete_actions
 from qbaselines import QLearningAgent
 
@@ -72,6 +74,25 @@ def two_layer_file(path: Path) -> Path:
     return ps_graph.save(trained(TwoLayerPS.for_env(env, eta_glow_damping=0.2, num_reflections=1, seed=0), env), path)
 
 
+def invasion():
+    return gym.make("ps_graph/InvasionWithDistraction-v0")
+
+
+def meps_file(path: Path) -> Path:
+    env = invasion()
+    agent = PSAgent.for_env(
+        env, percepts="factorized", growth=Conjunctions(k=2), policy="softmax", eta_glow_damping=1.0, votes=3,
+        num_reflections=1, priming={1: 0.3}, seed=0,
+    )  # fmt: skip
+    return ps_graph.save(trained(agent, env, episodes=40), path)
+
+
+def voting_file(path: Path) -> Path:
+    env = frozenlake()
+    agent = TwoLayerPS.for_env(env, policy="softmax", votes=3, priming={0: -0.5, 2: 0.5}, gamma_damping=0.01, seed=0)
+    return ps_graph.save(trained(agent, env), path)
+
+
 def q_file(path: Path) -> Path:
     env = frozenlake()
     return trained(QLearningAgent.for_env(env, sarsa=True, seed=0), env).save(path)
@@ -103,6 +124,8 @@ KINDS: dict[str, tuple[Callable, Callable, Callable, str, int]] = {
     "TwoLayerPS": (two_layer_file, frozenlake, lambda path, env: ps_graph.load(path), "json", 120),
     "QLearningAgent": (q_file, frozenlake, lambda path, env: QLearningAgent.load(path), "json", 120),
     "DQNAgent": (dqn_file, lambda: gym.make("CartPole-v1"), load_dqn, "torch", 60),
+    "PSAgent-meps": (meps_file, invasion, lambda path, env: ps_graph.load(path), "json", 80),
+    "TwoLayerPS-voting": (voting_file, frozenlake, lambda path, env: ps_graph.load(path), "json", 120),
 }
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from ..checks import printable
 from ..fileformat import load_file
 from ..registry import agent_kind, kind_for_format, kinds
-from .args import PERCEPT_HELP, CommandError, add_count, parse_percept, probability
+from .args import PERCEPT_HELP, CommandError, _tuples, add_count, parse_percept, probability
 from .kinds import PS_FORMAT, loader_call, ps_kinds
 
 __all__ = ["add_parser", "load_ps_agent", "run"]
@@ -132,11 +132,13 @@ def load_ps_agent(path: Path) -> Any:
     return loaders[0](path)
 
 
-def _print_summary(ecm, rows_shown: int, out) -> None:
+def _print_summary(agent, rows_shown: int, out) -> None:
+    from ..inspection.decision import is_factorized
     from ..inspection.explain import policy_summary
 
-    rows = policy_summary(ecm)
-    print(f"{len(rows)} percepts; most likely action per percept (first {min(len(rows), rows_shown)}):", file=out)
+    rows = policy_summary(agent)
+    what = "decider" if is_factorized(agent) else "percept"  # multi-excitation: a row per deciding clip
+    print(f"{len(rows)} {what}s; most likely action per {what} (first {min(len(rows), rows_shown)}):", file=out)
     for row in rows[:rows_shown]:
         print(
             f"  {printable(row.label, LABEL_LIMIT):>12} -> {printable(row.most_likely_label, LABEL_LIMIT)}  "
@@ -148,9 +150,23 @@ def _print_summary(ecm, rows_shown: int, out) -> None:
 
 def _printable_explanation(explanation):
     """``explanation`` with every clip's name (its label, else its key) escaped for the terminal."""
-    clips = {explanation.percept, *explanation.probabilities, *(c for path, _ in explanation.paths for c in path)}
-    names = {clip: printable(explanation.labels.get(clip, str(clip)), LABEL_LIMIT) for clip in clips}
+    names = {clip: printable(explanation.labels.get(clip, str(clip)), LABEL_LIMIT) for clip in explanation.clips()}
     return dataclasses.replace(explanation, labels=names)
+
+
+def _explained(agent, text: str, keys: list) -> object:
+    """What ``--explain`` names: a percept clip, or for an agent with factorized percepts an observation."""
+    from ..inspection.decision import is_factorized
+
+    if not is_factorized(agent):
+        return ("percept", parse_percept(text, keys))
+    try:
+        return _tuples(json.loads(text))
+    except ValueError:
+        raise CommandError(
+            f"--explain {text!r} is not JSON; this agent factorizes its percepts, so give an observation "
+            "as JSON, e.g. [1,0,1]."
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -163,10 +179,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"{printable(args.saved, 300)}: {type(agent).__name__}, {printable(repr(ecm), 300)}", file=out)
     keys = [clip[1] for clip in ecm.clips("percept")]
     if args.explain is not None:
-        key = parse_percept(args.explain, keys)
-        print(_printable_explanation(explain(ecm, ("percept", key), k=args.paths)).to_text(), file=out)
+        explanation = explain(agent, _explained(agent, args.explain, keys), k=args.paths)
+        print(_printable_explanation(explanation).to_text(), file=out)
     else:
-        _print_summary(ecm, args.rows, out)
+        _print_summary(agent, args.rows, out)
     if args.html is not None:
         from ..inspection.viz import write_html
 

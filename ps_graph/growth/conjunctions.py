@@ -100,7 +100,7 @@ class Conjunctions:
                 out.append(("percept", combo[0]) if order == 1 else conjunction_clip(combo))
         if not out:
             raise ConfigError(
-                f"the observation has {len(members)} features, fewer than min_order = {self.min_order}, so no "
+                f"the observation has {len(members)} feature(s), fewer than min_order = {self.min_order}, so no "
                 "conjunction can decide; lower min_order or k."
             )
         return out

@@ -8,8 +8,13 @@ functions.
 Modules
 -------
 :mod:`~ps_graph.inspection.explain`
-    :func:`explain` (one percept's exact action distribution and its most probable walks),
+    :func:`explain` (one percept's exact action distribution and its most probable walks;
+    under multi-excitation the deciders and their shares, with priming and majority votes),
     :func:`policy_summary` / :func:`policy_records` (the whole policy as a table).
+:mod:`~ps_graph.inspection.decision`
+    :func:`decider_shares`: which clips decide an observation of a factorized agent, and how likely each is to.
+:mod:`~ps_graph.inspection.highlight`
+    :func:`decision_highlight`: a decision to highlight in the drawing and the view (``decision=``).
 :mod:`~ps_graph.inspection.drawing`
     :func:`draw_ecm` (a layered static drawing), :func:`plot_policy_map` (arrows per grid cell).
 :mod:`~ps_graph.inspection.viz`
@@ -38,9 +43,11 @@ picture is made.
 {('action', 0): 0.5, ('action', 1): 0.5}
 """
 
+from .decision import DeciderShare, decider_shares
 from .drawing import DIRECTIONS, draw_ecm, plot_policy_map
 from .explain import Explanation, PerceptPolicy, explain, policy_records, policy_summary
 from .export import to_export_graph, write_gexf, write_graphml, write_node_link_json
+from .highlight import DecisionHighlight, decision_highlight
 from .palette import KIND_COLOURS, glow_colour, kind_colour
 from .plots import mean_and_ci, moving_average, plot_learning_curves, resample_on_steps
 from .sources import clip_labels, ecm_of
@@ -54,6 +61,11 @@ __all__ = [
     "PerceptPolicy",
     "policy_summary",
     "policy_records",
+    # decisions
+    "DeciderShare",
+    "decider_shares",
+    "DecisionHighlight",
+    "decision_highlight",
     # drawing
     "draw_ecm",
     "plot_policy_map",

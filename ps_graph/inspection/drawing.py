@@ -27,7 +27,8 @@ from ..agent import percept_clip
 from ..checks import check_int, check_real
 from ..ecm import ECM
 from ..errors import ConfigError
-from .palette import INK, KIND_COLOURS, glow_colormap, glow_colour
+from .highlight import DecisionHighlight, highlight_option
+from .palette import DECISION, INK, KIND_COLOURS, glow_colormap, glow_colour
 from .sources import clip_labels, ecm_of, find_percept, start_clips
 
 __all__ = ["DIRECTIONS", "draw_ecm", "plot_policy_map"]
@@ -128,41 +129,75 @@ def _draw_clips(ax, ecm: ECM, graph: nx.DiGraph, clips: list[Hashable], pos: dic
     return size
 
 
+def _add_arrow(ax, gid: str, edge: tuple[Hashable, Hashable], pos: dict, size: dict[Hashable, float], **style) -> None:
+    """One curved arrow between two drawn clips, stopping at their markers' rims."""
+    from matplotlib.patches import FancyArrowPatch
+
+    u, v = edge
+    options = {"alpha": 0.85, "zorder": 1, **style}
+    arrow = FancyArrowPatch(
+        pos[u],
+        pos[v],
+        arrowstyle="-|>",
+        shrinkA=math.sqrt(size[u]) / 2,
+        shrinkB=math.sqrt(size[v]) / 2 + 1,
+        connectionstyle="arc3,rad=0.08",
+        **options,
+    )
+    arrow.set_gid(gid)
+    ax.add_patch(arrow)
+
+
 def _draw_edges(ax, edges: list[Edge], pos: dict, size: dict[Hashable, float]) -> None:
     """One arrow per edge (gid ``ps_graph.edge``): width by hopping probability, colour by
     glow relative to the largest drawn glow, with a colour bar when anything glows."""
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
-    from matplotlib.patches import FancyArrowPatch
 
     glow_max = max((g for *_, g in edges), default=0.0)
     for u, v, p, g in edges:
-        arrow = FancyArrowPatch(
-            pos[u],
-            pos[v],
-            arrowstyle="-|>",
-            mutation_scale=10,
-            linewidth=0.5 + 4.0 * p,
-            color=glow_colour(g / glow_max if glow_max > 0 else 0.0),
-            alpha=0.85,
-            shrinkA=math.sqrt(size[u]) / 2,
-            shrinkB=math.sqrt(size[v]) / 2 + 1,
-            connectionstyle="arc3,rad=0.08",
-            zorder=1,
-        )
-        arrow.set_gid("ps_graph.edge")
-        ax.add_patch(arrow)
+        colour = glow_colour(g / glow_max if glow_max > 0 else 0.0)
+        _add_arrow(ax, "ps_graph.edge", (u, v), pos, size, mutation_scale=10, linewidth=0.5 + 4.0 * p, color=colour)
     if glow_max > 0:
         mappable = ScalarMappable(norm=Normalize(vmin=0.0, vmax=glow_max), cmap=glow_colormap())
         ax.figure.colorbar(mappable, ax=ax, label="glow", shrink=0.6)
 
 
+def _draw_decision(ax, mark: DecisionHighlight, pos: dict, size: dict[Hashable, float]) -> None:
+    """Rings round the drawn excited clips (gid ``ps_graph.highlight.excited``) and deciders
+    (``ps_graph.highlight.deciders``), and the decision's drawn edges as thick arrows (gid
+    ``ps_graph.decision``), all in :data:`~ps_graph.inspection.palette.DECISION`."""
+    rings = (("excited", mark.excited, "dotted", 8.0), ("deciders", mark.deciders, "solid", 14.0))
+    for name, clips, style, gap in rings:
+        drawn = [c for c in dict.fromkeys(clips) if c in pos]
+        if drawn:
+            xy = np.array([pos[c] for c in drawn])
+            ax.scatter(
+                xy[:, 0],
+                xy[:, 1],
+                s=[(math.sqrt(size[c]) + gap) ** 2 for c in drawn],  # a ring ``gap`` points wider
+                facecolors="none",
+                edgecolors=DECISION,
+                linewidths=2.0,
+                linestyles=style,
+                label=name,
+                zorder=3,
+            ).set_gid(f"ps_graph.highlight.{name}")
+    for u, v in mark.edges:
+        if u in pos and v in pos:
+            look: dict = {"mutation_scale": 14, "linewidth": 3.0, "color": DECISION, "alpha": 1.0, "zorder": 2}
+            _add_arrow(ax, "ps_graph.decision", (u, v), pos, size, **look)
+
+
 def _finish_ecm_axes(ax, num_clips: int, num_edges: int, width: int, height: int) -> None:
-    """Legend of clip kinds below, title, fixed limits (arrow patches would stretch autoscaling)."""
+    """Legend of clip kinds (and highlights) below, title, fixed limits (arrow patches would
+    stretch autoscaling)."""
     from matplotlib.collections import PathCollection
 
     handles = [
-        h for h in ax.get_children() if isinstance(h, PathCollection) and str(h.get_gid()).startswith("ps_graph.clips")
+        h
+        for h in ax.get_children()
+        if isinstance(h, PathCollection) and str(h.get_gid()).startswith(("ps_graph.clips", "ps_graph.highlight"))
     ]
     if handles:
         ax.legend(
@@ -187,6 +222,8 @@ def draw_ecm(
     percepts: object = None,
     min_probability: float = 0.0,
     max_clips: int = 200,
+    decision: object = None,
+    last_decision: bool = False,
 ):
     """A layered drawing of a small ECM: percepts left, hidden layers in the middle, actions right.
 
@@ -202,6 +239,14 @@ def draw_ecm(
         Leave out edges whose hopping probability is below this.
     max_clips : int >= 1
         More clips than this raise :class:`~ps_graph.errors.ConfigError`.
+    decision : observation, optional (an agent only)
+        Highlight the agent's decision on this observation (:mod:`ps_graph.inspection.highlight`):
+        orange rings round the excited percept clips (dotted) and the deciders (solid), and
+        the most probable decision's edges as thick orange arrows; under multi-excitation
+        the deciders are the conjunction (or feature) clips. Clips not created yet are not drawn.
+    last_decision : bool, default False
+        With ``decision``: highlight the decision the agent last took (``agent.last_path``)
+        instead of the most probable one.
 
     Edge width grows with the hopping probability, edge colour shows glow (grey: none;
     colours from :mod:`ps_graph.inspection.palette`), node size grows with visits, and
@@ -218,6 +263,7 @@ def draw_ecm(
     ecm, agent = ecm_of(source)
     min_probability = check_real("min_probability", min_probability, 0.0, 1.0)
     max_clips = check_int("max_clips", max_clips, 1)
+    mark = highlight_option(source, decision, last_decision)
     clips = _selected_clips(ecm, agent, percepts, max_clips)
     graph = ecm.graph.subgraph(clips)
     edges = _kept_edges(ecm, graph, clips, min_probability)
@@ -225,7 +271,11 @@ def draw_ecm(
     fig, ax = _figure_and_axes(ax, 3.0 + 2.2 * width, 1.5 + 0.5 * height)
     size = _draw_clips(ax, ecm, graph, clips, pos)
     _draw_edges(ax, edges, pos, size)
+    if mark is not None:
+        _draw_decision(ax, mark, pos, size)
     _finish_ecm_axes(ax, len(clips), len(edges), width, height)
+    if mark is not None:
+        ax.set_title(f"{ax.get_title()}\nhighlighted (orange): {mark.what}", fontsize=10)
     return fig
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ..errors import ConfigError
 
-__all__ = ["FULL_GLOW", "INK", "KIND_COLOURS", "NO_GLOW", "glow_colormap", "glow_colour", "kind_colour"]
+__all__ = ["DECISION", "FULL_GLOW", "INK", "KIND_COLOURS", "NO_GLOW", "glow_colormap", "glow_colour", "kind_colour"]
 
 #: Clip kind -> node colour (Tableau 10: blue, purple, green).
 KIND_COLOURS = {"percept": "#4e79a7", "hidden": "#b07aa1", "action": "#59a14f"}
@@ -26,6 +26,8 @@ KIND_COLOURS = {"percept": "#4e79a7", "hidden": "#b07aa1", "action": "#59a14f"}
 NO_GLOW, FULL_GLOW = "#b8b8b8", "#e15759"
 #: Dark grey for text, highlights and secondary marks.
 INK = "#333333"
+#: A highlighted decision: rings round its excited and deciding clips, its path's edges (orange).
+DECISION = "#f28e2b"
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:

@@ -34,7 +34,8 @@ from ..ecm import ECM
 from ..errors import ConfigError
 from ..files import atomic_write_text
 from ..keys import key_id
-from .palette import INK, KIND_COLOURS, glow_colour, kind_colour
+from .highlight import DecisionHighlight, highlight_option
+from .palette import DECISION, INK, KIND_COLOURS, glow_colour, kind_colour
 from .sources import ecm_of, start_clips
 
 __all__ = ["show", "to_html", "write_html"]
@@ -47,14 +48,15 @@ _INSTALL = "Install it with: pip install 'ps_graph[viz]' (or pip install 'pyvis>
 
 
 # ---------------------------------------------------------------------- reading the source
-def _select(ecm: ECM, graph, min_probability: float, starts):
-    """Clips to draw (in ECM order) and edges ``(source, target, probability)`` kept."""
+def _select(ecm: ECM, graph, min_probability: float, starts, always=()):
+    """Clips to draw (in ECM order) and edges ``(source, target, probability)`` kept; the
+    edges ``always`` (a highlighted decision's) are kept whatever their probability."""
     probabilities: dict[Hashable, dict[Hashable, float]] = {}
 
     def kept(clip):
         if clip not in probabilities:
             probs = ecm.probabilities(clip) if graph.out_degree(clip) else {}
-            probabilities[clip] = {t: p for t, p in probs.items() if p >= min_probability}
+            probabilities[clip] = {t: p for t, p in probs.items() if p >= min_probability or (clip, t) in always}
         return probabilities[clip]
 
     if starts is None:
@@ -88,15 +90,27 @@ def _positions(clips, graph) -> dict[Hashable, tuple[float, float]]:
     return pos
 
 
-def _build_network(graph, clips, edges, *, physics: bool, height: str, title: str):
+def _node_style(kind: str, note: str | None) -> dict:
+    """A node's colour (ringed in :data:`~ps_graph.inspection.palette.DECISION` when it has
+    a part in the highlighted decision) and border width."""
+    if note is None:
+        return {"color": kind_colour(kind)}
+    ring = {"background": kind_colour(kind), "border": DECISION}
+    return {"color": {**ring, "highlight": ring, "hover": ring}, "borderWidth": 4, "borderWidthSelected": 5}
+
+
+def _build_network(graph, clips, edges, *, physics: bool, height: str, title: str, mark: DecisionHighlight | None):
     """A pyvis Network of the chosen clips and edges, read from the ECM's graph (built item
-    by item: pyvis's ``from_nx`` would change the graph it is given)."""
+    by item: pyvis's ``from_nx`` would change the graph it is given), with ``mark``'s clips
+    ringed and its edges drawn thick in the decision colour."""
     try:
         from pyvis.network import Network
     except ImportError:
         raise ImportError(f"the ECM view needs pyvis, which is not installed. {_INSTALL}") from None
     net = Network(height=height, width="100%", directed=True, heading=title, cdn_resources="in_line")
     net.templateEnv, net.path = _environment(), _TEMPLATE_NAME
+    net.templateEnv.globals["decision_note"] = None if mark is None else f"highlighted (orange): {mark.what}"
+    decided = set() if mark is None else set(mark.edges)
     pos = _positions(clips, graph)
     max_visits = max((graph.nodes[c]["visits"] for c in clips), default=0)
     ids = {}
@@ -106,14 +120,16 @@ def _build_network(graph, clips, edges, *, physics: bool, height: str, title: st
         visits, kind, label = int(data["visits"]), data["kind"], str(data["label"])
         size = _MIN_SIZE + (_MAX_SIZE - _MIN_SIZE) * math.sqrt(visits / max_visits) if max_visits else _MIN_SIZE
         x, y = pos[clip]
+        note = None if mark is None else mark.role(clip)
         net.add_node(
             node_id,
             label=label,
-            color=kind_colour(kind),
+            **_node_style(kind, note),
             size=round(size, 2),
             x=x,
             y=y,
-            title=f"{kind} clip\nlabel: {label}\nid: {node_id}\nlayer: {data['layer']}\nvisits: {visits}",
+            title=f"{kind} clip\nlabel: {label}\nid: {node_id}\nlayer: {data['layer']}\nvisits: {visits}"
+            + ("" if note is None else f"\nhighlighted: {note}"),
             # with physics on, clips only move within their layer's column
             fixed={"x": physics, "y": False},
             kind=kind,
@@ -122,15 +138,17 @@ def _build_network(graph, clips, edges, *, physics: bool, height: str, title: st
     for n, (source, target, p) in enumerate(edges):
         data = graph.edges[source, target]
         h, glow = float(data["h"]), float(data["glow"])
+        chosen = mark is not None and (source, target) in decided
         net.add_edge(
             ids[source],
             ids[target],
             id=f"e{n}",
-            width=round(1.0 + 7.0 * p, 3),
-            color={"color": glow_colour(glow), "highlight": INK, "hover": INK},
+            width=round(1.0 + 7.0 * p + (4.0 if chosen else 0.0), 3),
+            color={"color": DECISION if chosen else glow_colour(glow), "highlight": INK, "hover": INK},
             title=(
                 f"{graph.nodes[source]['label']} -> {graph.nodes[target]['label']}\n"
                 f"h = {h:.6g}\nglow = {glow:.6g}\nP(hop) = {p:.6g}"
+                + (f"\nhighlighted: {mark.what}" if chosen and mark is not None else "")
             ),
             h=h,
             glow=glow,
@@ -189,7 +207,7 @@ def _environment():
     js, css = _vis_assets()
     env = Environment(loader=DictLoader({_TEMPLATE_NAME: _TEMPLATE}), autoescape=True)
     env.filters["script_json"] = lambda value: Markup(_script_json(value))
-    env.globals.update(vis_js=Markup(js), vis_css=Markup(css), kind_colours=KIND_COLOURS)
+    env.globals.update(vis_js=Markup(js), vis_css=Markup(css), kind_colours=KIND_COLOURS, decision_colour=DECISION)
     return env
 
 
@@ -208,6 +226,7 @@ body { margin: 0; font-family: sans-serif; }
 #psgraph-header { padding: 6px 10px; font-size: 14px; }
 #psgraph-header h1 { display: inline; font-size: 16px; margin-right: 16px; }
 .psgraph-key { display: inline-block; width: 10px; height: 10px; border-radius: 5px; margin: 0 4px 0 12px; }
+.psgraph-decision { margin-left: 16px; color: {{ decision_colour }}; }
 #psgraph-network { width: {{ width }}; height: {{ height }}; border-top: 1px solid lightgray; }
 </style>
 </head>
@@ -218,6 +237,7 @@ body { margin: 0; font-family: sans-serif; }
 {% endfor %}
 <span style="margin-left: 16px">edge width: hopping probability; edge colour: glow (grey 0, red 1);
 node size: visits</span>
+{% if decision_note %}<span class="psgraph-decision">{{ decision_note }}</span>{% endif %}
 </div>
 <div id="psgraph-network"></div>
 <script type="application/json" id="psgraph-nodes">{{ nodes|script_json }}</script>
@@ -270,6 +290,8 @@ def to_html(
     max_physics_clips: int = 300,
     height: str | int = "750px",
     title: str | None = None,
+    decision: object = None,
+    last_decision: bool = False,
 ) -> str:
     """The ECM of ``source`` as one self-contained interactive HTML page (a string).
 
@@ -291,6 +313,14 @@ def to_html(
         Height of the drawing area: a CSS length ("750px", "80vh") or pixels.
     title : str, optional
         Page heading; default "ECM: <clips> clips, <edges> edges".
+    decision : observation, optional (an agent only)
+        Highlight the agent's decision on this observation (:mod:`ps_graph.inspection.highlight`):
+        the excited percept clips and the deciders get an orange ring (tooltips say which,
+        with each decider's share under multi-excitation), and the edges of the most
+        probable decision are drawn thick and orange, whatever ``min_probability``. Clips
+        not created yet are not drawn.
+    last_decision : bool, default False
+        With ``decision``: highlight the decision the agent last took (``agent.last_path``).
 
     Node ids in the page are :func:`ps_graph.keys.key_id` of the clips. Once drawn, the
     page sets ``document.body.dataset`` ``psgraphDrawn="1"`` and the drawn node and edge
@@ -313,13 +343,14 @@ def to_html(
     if title is not None and not isinstance(title, str):
         raise ConfigError(f"title must be a string or None; got {type(title).__name__}.")
     starts = None if percepts is None else start_clips(ecm, agent, percepts)
+    mark = highlight_option(source, decision, last_decision)
     graph = ecm.graph  # brings h, glow and visits up to date; read only from here on
-    clips, edges = _select(ecm, graph, min_probability, starts)
+    clips, edges = _select(ecm, graph, min_probability, starts, () if mark is None else set(mark.edges))
     if physics is None:
         physics = len(clips) <= max_physics_clips
     if title is None:
         title = f"ECM: {len(clips)} clips, {len(edges)} edges"
-    net = _build_network(graph, clips, edges, physics=physics, height=height, title=title)
+    net = _build_network(graph, clips, edges, physics=physics, height=height, title=title, mark=mark)
     return net.generate_html()
 
 

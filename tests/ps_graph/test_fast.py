@@ -28,6 +28,19 @@ def assert_same_values(graph, fast):
         np.testing.assert_array_equal(h[row], [expected[a] for a in fast.actions])  # bit for bit
 
 
+def assert_same_ecm(graph, fast):
+    """The graph agent's ECM and ``fast.to_ecm()`` hold the same clips (with their attributes)
+    and the same edges with the same h and glow, bit for bit, and the same priming."""
+    g1, g2 = graph.graph, fast.to_ecm().graph
+    assert set(g1.nodes) == set(g2.nodes) and set(g1.edges) == set(g2.edges)
+    for n in g1.nodes:
+        assert g1.nodes[n] == g2.nodes[n]
+    for e in g1.edges:
+        assert g1.edges[e]["h"] == g2.edges[e]["h"] and g1.edges[e]["glow"] == g2.edges[e]["glow"], e
+    assert graph.priming == fast.priming
+    return g2
+
+
 CASES = [
     pytest.param(dict(gamma_damping=0.0, eta_glow_damping=0.04), id="standard"),
     pytest.param(dict(gamma_damping=0.005, eta_glow_damping=0.1, glow="accumulate"), id="accumulate-damped"),
@@ -90,12 +103,7 @@ def test_to_ecm_equals_the_graph_agents_ecm():
     for agent in (graph, fast):
         agent.act(obs)
         agent.observe(0.0, obs, False, False)
-    g1, g2 = graph.graph, fast.to_ecm().graph
-    assert set(g1.nodes) == set(g2.nodes) and set(g1.edges) == set(g2.edges)
-    for n in g1.nodes:
-        assert g1.nodes[n] == g2.nodes[n]
-    for e in g1.edges:
-        assert g1.edges[e]["h"] == g2.edges[e]["h"] and g1.edges[e]["glow"] == g2.edges[e]["glow"]
+    g2 = assert_same_ecm(graph, fast)
     assert any(d["glow"] > 0 for *_, d in g2.edges(data=True))
     del env
 

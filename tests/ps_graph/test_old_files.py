@@ -4,7 +4,8 @@
 the agent that wrote it answered (see ``make_fixtures.py`` there). Today's code must load each
 file and answer the same, exactly: greedy actions, h-values and action probabilities, the
 actions of an exploring continuation on a seeded env (so the rng and the lazy store came back
-too), and for Q-learning the config under today's names.
+too), and for Q-learning the config under today's names. Fields that later format versions
+added take their defaults (version 4: ``votes`` 1, ``percepts`` "whole", no priming).
 """
 
 import json
@@ -40,6 +41,8 @@ def test_ps_agent_files_load_and_answer_as_before(name, cls, env, seed):
     expected = facts(name)
     agent = ps_graph.load(FIXTURES / f"{name}.json")
     assert type(agent) is cls and type(agent).__name__ == expected["agent"]
+    # fields later versions added take their defaults (format version 4: votes, percepts, priming)
+    assert (agent.config.votes, agent.config.percepts, agent.priming) == (1, "whole", {})
     observations = [tuple(o) if isinstance(o, list) else o for o in expected["observations"]]
     assert observations
     assert [agent.greedy_action(o) for o in observations] == expected["greedy"]
