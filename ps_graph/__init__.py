@@ -32,7 +32,7 @@ from .errors import (
     WalkError,
 )
 from .fast import TwoLayerPS
-from .growth import Generalization, GrowthRule
+from .growth import Conjunctions, Generalization, GrowthRule
 from .percepts import discrete_actions, percept_encoder
 from .training import Agent, TrainResult, evaluate, train
 
@@ -93,6 +93,7 @@ __all__ = [
     "BatchedTwoLayerPS",
     "ConfigError",
     "Explanation",
+    "Conjunctions",
     "Generalization",
     "GrowthRule",
     "PSAgent",
