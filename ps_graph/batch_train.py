@@ -1,18 +1,32 @@
 """The batched train loop: K agents in lockstep on K environment copies (:func:`train_batch`).
 
 A batched agent (:class:`~ps_graph.batch.BatchedTwoLayerPS`, ``qbaselines.BatchedQLearning``)
-speaks the agent protocol on arrays (:mod:`ps_graph.lockstep`); :func:`train_batch` runs it
-and returns a :class:`BatchResult` with each agent's per-episode returns and lengths.
+speaks the agent protocol on arrays (:mod:`ps_graph.lockstep`); :func:`train_batch` runs it on
+a tabular MDP or any gymnasium ``VectorEnv`` (each presented as copies that speak
+state indices) and returns a :class:`BatchResult` with each agent's per-episode returns and
+lengths. Every copy runs its own episodes: none waits for the slowest.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
+from .errors import ConfigError
 from .training import TrainResult
+
+if TYPE_CHECKING:
+    from gymnasium.vector import VectorEnv
+
+    from .tabular import TabularMDP, VectorMDP
+
+#: What :func:`train_batch` trains on: one copy per agent of a tabular MDP or a vector env.
+BatchEnv: TypeAlias = "TabularMDP | VectorMDP | VectorEnv"
 
 __all__ = ["BatchResult", "EpisodeLog", "train_batch"]
 
@@ -118,78 +132,289 @@ class EpisodeLog:
 
 
 def train_batch(
-    agent,
-    mdp,
+    agent: Any,
+    env: BatchEnv,
     episodes: int | None = None,
     *,
     total_steps: int | None = None,
     seed: int | None = None,
     max_steps: int | None = None,
     progress: bool = False,
+    compiled: bool = True,
 ) -> BatchResult:
-    """Train a batched agent on K copies of ``mdp`` for a budget per agent: ``episodes``, or
-    ``total_steps`` environment steps (exactly one; a step budget that ends mid-episode
-    truncates that episode, as :func:`~ps_graph.train` does).
+    """Train a batched agent (K agents) on K environment copies for a budget per agent:
+    ``episodes``, or ``total_steps`` environment steps (exactly one; a step budget that ends
+    mid-episode truncates that episode, as :func:`~ps_graph.train` does).
 
-    Copies are stepped in lockstep by one :class:`~ps_graph.tabular.VectorMDP` seeded with
-    ``seed``; the MDP's time limit truncates episodes, ``max_steps`` (if given) cuts them
-    sooner, and both reach the agent as ``truncated``. Agents that finish early stop
-    learning (``active`` is False for them) while the others go on.
+    ``env`` is one of
+
+    * a :class:`~ps_graph.tabular.TabularMDP`: K copies stepped by one
+      :class:`~ps_graph.tabular.VectorMDP` seeded with ``seed``;
+    * a :class:`~ps_graph.tabular.VectorMDP` with K copies: its MDP, with its Generator
+      (``seed`` given: a fresh one from ``seed``, so it matches the TabularMDP's run);
+    * a gymnasium ``VectorEnv`` with ``num_envs == K`` (a native vector env of
+      :mod:`ps_graph.envs.vector`, ``gym.make_vec(id, num_envs=K)``, a ``SyncVectorEnv``),
+      reset once with ``env.reset(seed=seed)``, in any autoreset mode (its
+      ``metadata["autoreset_mode"]``). Observations of a finite space become state indices
+      (:class:`~ps_graph.lockstep.StateIndex`); actions come from a Discrete space.
+
+    Each copy runs its own episodes (no copy waits for another): a copy whose episode ends
+    starts the next one at once (``NEXT_STEP`` envs spend one reset step on it, which the
+    agent neither acts in nor observes). The env's time limit truncates episodes,
+    ``max_steps`` (if given) cuts them sooner, and both reach the agent as ``truncated``.
+    Agents that finished their budget stop acting and learning (``active`` is False for
+    them) while their copies keep being stepped and the others go on. An episode's return is
+    the sum of the env's rewards in it.
+
+    ``compiled``: with a TabularMDP or VectorMDP and an agent that has ``run_tabular``, the
+    agent's compiled loop runs the whole budget in one call; ``compiled=False`` runs the
+    Python loop instead (the reference, one ``act`` / ``observe`` per step). ``progress``
+    shows a tqdm bar that counts episodes (or steps for a step budget).
 
     >>> from ps_graph import BatchedTwoLayerPS, tabular
     >>> mdp = tabular.from_id("FrozenLake-v1", is_slippery=False)
     >>> result = train_batch(BatchedTwoLayerPS.for_mdp(mdp, 3, seed=0), mdp, total_steps=50, seed=0)
     >>> result.lengths.sum(axis=1).tolist(), len(result.runs()[0].returns) == int(result.counts[0])
     ([50, 50, 50], True)
+    >>> import gymnasium as gym
+    >>> envs = gym.make_vec("FrozenLake-v1", num_envs=4, vectorization_mode="sync", is_slippery=False)
+    >>> result = train_batch(BatchedTwoLayerPS.for_env(envs, seed=0), envs, episodes=20, seed=0, max_steps=99)
+    >>> result.returns.shape
+    (4, 20)
     """
-    from .tabular import VectorMDP
+    from .checks import check_seed
     from .training import check_budget
 
     episodes, total_steps, max_steps = check_budget(episodes, total_steps, max_steps)
+    seed = check_seed("seed", seed)
     k = agent.num_agents
-    env = VectorMDP(mdp, k, seed=seed)
+    vec = _vector_mdp(env, k, seed)
+    own_loop = vec is not None and compiled and hasattr(agent, "run_tabular")
+    copies = None if own_loop else _copies_for(env, vec, agent, seed)  # checked before the run starts
     log = EpisodeLog(k, episodes if episodes is not None else 64)
+    start = time.perf_counter()
+    with _progress(progress, agent, episodes, total_steps) as tick:
+        if copies is None:
+            agent.run_tabular(vec, log, episodes=episodes, total_steps=total_steps, max_steps=max_steps, progress=tick)
+        else:
+            _lockstep(agent, copies, log, episodes, total_steps, max_steps, tick)
+    return log.result(time.perf_counter() - start, episodes)
+
+
+@contextmanager
+def _progress(
+    show: bool, agent, episodes: int | None, total_steps: int | None
+) -> Iterator[Callable[[int], None] | None]:
+    """A tqdm bar's ``update`` over all agents' episodes (or steps), or None without a bar."""
+    if not show:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    k = agent.num_agents
+    unit, total = ("ep", k * episodes) if episodes is not None else ("step", k * (total_steps or 0))
+    bar = tqdm(total=total, unit=unit, desc=f"{type(agent).__name__} x{k}")
+    try:
+        yield bar.update
+    finally:
+        bar.close()
+
+
+def _lockstep(agent, copies, log: EpisodeLog, episodes, total_steps, max_steps, tick) -> None:
+    """The Python loop: every agent that is within its budget and not waiting for a reset step
+    acts, the copies step, the acting agents observe; finished episodes go to ``log``."""
+    k = agent.num_agents
     ep_return = np.zeros(k)
     ep_length = np.zeros(k, np.int64)
     used = np.zeros(k, np.int64)  # steps per agent, for a total_steps budget
-    active = np.ones(k, bool)
-    every = True  # all agents still within their budget
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        unit, total = ("ep", k * episodes) if episodes is not None else ("step", k * total_steps)
-        bar = tqdm(total=total, unit=unit, desc=f"{type(agent).__name__} x{k}")
-    start = time.perf_counter()
-    states = env.reset()
-    try:
-        while active.any():
-            mask = None if every else active
-            actions = agent.act(states, mask)
-            next_states, rewards, terminated, truncated = env.step(actions)
-            stepped = k if every else int(np.count_nonzero(active))
-            ep_length += active
-            used += active
-            ep_return += rewards * active
-            if max_steps is not None:
-                truncated = truncated | ((ep_length >= max_steps) & ~terminated)
-            if total_steps is not None:
-                truncated = truncated | ((used >= total_steps) & ~terminated & active)
+    active = np.ones(k, bool)  # agents within their budget
+    waiting = np.zeros(k, bool)  # copies in a reset step (NEXT_STEP autoreset): no agent acts there
+    states = copies.start()
+    while active.any():
+        acting = active & ~waiting
+        every = bool(acting.all())
+        mask = None if every else acting
+        anyone = every or bool(acting.any())
+        actions = np.zeros(k, np.int64)
+        if anyone:
+            actions = np.asarray(agent.act(states, mask), np.int64)
+            if not every:
+                actions = np.where(acting, actions, 0)  # any valid action for the idle copies
+        next_states, rewards, terminated, truncated = copies.step(actions)
+        ep_length += acting
+        used += acting
+        ep_return += rewards * acting
+        over = np.zeros(k, bool) if total_steps is None else used >= total_steps
+        if max_steps is not None:
+            over |= ep_length >= max_steps
+        cut = over & acting & ~terminated & ~truncated  # episodes max_steps or the step budget cut short
+        truncated = truncated | cut
+        if anyone:
             agent.observe(rewards, next_states, terminated, truncated, mask)
-            ended = terminated | truncated
-            finished = np.flatnonzero(ended & active)
-            if finished.size:
-                log.record(finished, ep_return[finished], ep_length[finished], terminated[finished])
-                active = log.counts < episodes if episodes is not None else used < total_steps
-                every = bool(active.all())
-                if bar is not None and episodes is not None:
-                    bar.update(finished.size)
-            if bar is not None and total_steps is not None:
-                bar.update(stepped)
-            ep_return[ended] = 0.0
-            ep_length[ended] = 0
-            states = np.where(ended, env.reset(mask=ended), next_states) if ended.any() else next_states
-    finally:
-        if bar is not None:
-            bar.close()
-    return log.result(time.perf_counter() - start, episodes)
+        finished = np.flatnonzero(acting & (terminated | truncated))
+        if finished.size:
+            log.record(finished, ep_return[finished], ep_length[finished], terminated[finished])
+            ep_return[finished] = 0.0
+            ep_length[finished] = 0
+            active = log.counts < episodes if episodes is not None else used < total_steps
+        if tick is not None:
+            tick(finished.size if episodes is not None else int(np.count_nonzero(acting)))
+        states, waiting = copies.restart(cut, next_states)
+
+
+# ---------------------------------------------------------------------- environment copies
+# Each presents K copies to the loop as state indices: start() -> states; step(actions) ->
+# (next_states, rewards, terminated, truncated), next_states being what followed each
+# transition; restart(cut, next_states) -> (states, waiting) starts new episodes where the
+# env ended one or the loop ``cut`` one, and says which copies spend the next step resetting.
+
+
+def _vector_mdp(env, num_agents: int, seed: int | None):
+    """The fresh, seeded (not yet reset) VectorMDP of a TabularMDP or VectorMDP ``env``, else None."""
+    from .tabular import TabularMDP, VectorMDP
+
+    if isinstance(env, VectorMDP):
+        _check_copies(env.num_envs, num_agents, "VectorMDP(mdp, K)")
+        if seed is None:
+            return VectorMDP(env.mdp, num_agents, rng=env.rng)
+        return VectorMDP(env.mdp, num_agents, seed=seed)
+    if isinstance(env, TabularMDP):
+        return VectorMDP(env, num_agents, seed=seed)
+    return None
+
+
+def _check_copies(num_envs: int, num_agents: int, fix: str) -> None:
+    if num_envs != num_agents:
+        raise ConfigError(
+            f"the env has {num_envs} copies for {num_agents} agents; train_batch needs one copy per agent. "
+            f"Make it with {fix} for K = {num_agents}, or build the agents with num_agents={num_envs}."
+        )
+
+
+def _copies_for(env, vec, agent, seed: int | None):
+    """The copies the Python loop steps: ``vec`` (a VectorMDP) or the gymnasium VectorEnv ``env``."""
+    if vec is not None:
+        return _TabularCopies(vec)
+    from gymnasium import Env
+    from gymnasium.vector import VectorEnv
+
+    if not isinstance(env, VectorEnv):
+        hint = (
+            "For one env make K copies: gym.make_vec(id, num_envs=K) or gymnasium.vector.SyncVectorEnv([...]); "
+            "or train a single agent with ps_graph.train."
+            if isinstance(env, Env)
+            else "Build one with ps_graph.tabular.from_id(id) or gym.make_vec(id, num_envs=K)."
+        )
+        raise ConfigError(
+            f"train_batch needs a TabularMDP, a VectorMDP or a gymnasium VectorEnv; got {type(env).__name__}. {hint}"
+        )
+    return _GymCopies(env, agent, seed)
+
+
+class _TabularCopies:
+    """A VectorMDP's copies: they reset only when told, so every ended copy resets at once."""
+
+    def __init__(self, vec) -> None:
+        self.vec = vec
+        self._ended = np.zeros(vec.num_envs, bool)
+        self._waiting = np.zeros(vec.num_envs, bool)
+
+    def start(self) -> np.ndarray:
+        return self.vec.reset()
+
+    def step(self, actions: np.ndarray):
+        next_states, rewards, terminated, truncated = self.vec.step(actions)
+        self._ended = terminated | truncated
+        return next_states, rewards, terminated, truncated
+
+    def restart(self, cut: np.ndarray, next_states: np.ndarray):
+        ended = self._ended | cut
+        if not ended.any():
+            return next_states, self._waiting
+        return np.where(ended, self.vec.reset(mask=ended), next_states), self._waiting
+
+
+class _GymCopies:
+    """A gymnasium VectorEnv's copies, whichever its autoreset mode: NEXT_STEP (an ended copy
+    resets in the next step), SAME_STEP (it resets in the step that ended it; the last
+    observation is in ``infos["final_obs"]``) or DISABLED (``reset(options={"reset_mask": ...})``,
+    which also restarts the episodes the loop cut in the other modes)."""
+
+    def __init__(self, env, agent, seed: int | None) -> None:
+        from gymnasium.vector import AutoresetMode
+
+        from .lockstep import StateIndex
+        from .percepts import discrete_actions
+
+        _check_copies(env.num_envs, agent.num_agents, "gym.make_vec(id, num_envs=K)")
+        self.env, self.seed = env, seed
+        self.index = StateIndex(env.single_observation_space)
+        actions = discrete_actions(env.single_action_space)
+        self._first_action = actions[0]
+        _check_sizes(agent, self.index.num_states, len(actions), env)
+        mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
+        try:
+            self.mode = AutoresetMode(mode)
+        except ValueError:
+            raise ConfigError(
+                f"{type(env).__name__}.metadata['autoreset_mode'] is {mode!r}; expected a gymnasium AutoresetMode "
+                f"({', '.join(m.value for m in AutoresetMode)}). Set it to one of them."
+            ) from None
+        self._next_step = self.mode == AutoresetMode.NEXT_STEP
+        self._same_step = self.mode == AutoresetMode.SAME_STEP
+        self._ended = np.zeros(env.num_envs, bool)
+        self._fresh = np.zeros(env.num_envs, np.int64)  # SAME_STEP: the new episodes' first states
+
+    def start(self) -> np.ndarray:
+        observations, _ = self.env.reset(seed=self.seed)
+        return self.index(observations)
+
+    def step(self, actions: np.ndarray):
+        if self._first_action:
+            actions = actions + self._first_action
+        observations, rewards, terminated, truncated, infos = self.env.step(actions)
+        terminated = np.asarray(terminated, bool)
+        truncated = np.asarray(truncated, bool) & ~terminated
+        self._ended = terminated | truncated
+        next_states = self.index(observations)
+        if self._same_step and self._ended.any():
+            self._fresh = next_states
+            next_states = next_states.copy()
+            next_states[self._ended] = self._final_states(infos)
+        return next_states, np.asarray(rewards, np.float64), terminated, truncated
+
+    def _final_states(self, infos) -> np.ndarray:
+        """The last states of the copies that ended this step (SAME_STEP), from ``infos["final_obs"]``:
+        a batch (native vector envs) or an object array of single observations (SyncVectorEnv)."""
+        if "final_obs" not in infos:
+            raise ConfigError(
+                f"{type(self.env).__name__} autoresets in the same step (SAME_STEP) but its infos lack 'final_obs', "
+                "the ended episodes' last observations; gymnasium's vector envs provide it."
+            )
+        final = infos["final_obs"]
+        if isinstance(final, np.ndarray) and final.dtype == object:
+            return self.index.of(list(final[self._ended]))
+        return self.index(final)[self._ended]
+
+    def restart(self, cut: np.ndarray, next_states: np.ndarray):
+        states = next_states
+        waiting = self._ended if self._next_step else np.zeros_like(cut)
+        if self._same_step and self._ended.any():
+            states = np.where(self._ended, self._fresh, next_states)
+        reset = cut if self._next_step or self._same_step else cut | self._ended
+        if reset.any():
+            observations, _ = self.env.reset(options={"reset_mask": reset})
+            states = np.where(reset, self.index(observations), states)
+        return states, waiting
+
+
+def _check_sizes(agent, num_states: int, num_actions: int, env) -> None:
+    """The agent's tables must hold the env's states and choose among exactly its actions."""
+    have_states = getattr(agent, "num_states", num_states)
+    have_actions = getattr(agent, "num_actions", num_actions)
+    if have_states < num_states or have_actions != num_actions:
+        raise ConfigError(
+            f"the agents have {have_states} states and {have_actions} actions; the env's observations index "
+            f"{num_states} states and it has {num_actions} actions. Build the agents with "
+            f"{type(agent).__name__}.for_env(env)."
+        )

@@ -82,21 +82,54 @@ class AgentStreams:
     def from_seeds(cls, seeds: Sequence[int | None], block: int = 256) -> AgentStreams:
         return cls([np.random.default_rng(s) for s in seeds], block)
 
+    @property
+    def uniforms(self) -> tuple[np.ndarray, np.ndarray]:
+        """The drawn-ahead uniforms (K, W) and each agent's next position (K,), for compiled
+        kernels: agent k's next uniform is ``u[k, pos[k]]``; a kernel that takes it advances
+        ``pos[k]`` in place. Call :meth:`reserve` first so no agent runs past ``W``."""
+        return self._u, self._pos
+
+    def reserve(self, need: int, mask: np.ndarray | None = None) -> None:
+        """Make sure every agent (in ``mask``) has at least ``need`` unused uniforms drawn ahead.
+
+        An agent with fewer keeps its unused ones (moved to the front) and draws the rest of
+        its buffer from its Generator, so the values it reads stay those of successive
+        ``rng.random()`` calls. A ``need`` above the buffer's width widens the buffer.
+
+        >>> streams = AgentStreams.from_seeds([3], block=4)
+        >>> first = streams.uniform()
+        >>> streams.reserve(6)
+        >>> u, pos = streams.uniforms
+        >>> bool((u[0, pos[0] : pos[0] + 6] == np.random.default_rng(3).random(7)[1:]).all())
+        True
+        """
+        need = check_int("need", need, 0)
+        width = self._u.shape[1]
+        left = width - self._pos
+        if need > width:  # a wider buffer: unused values move to the end (pos = need - left)
+            u = np.empty((len(left), need))
+            for i in np.flatnonzero(left):
+                u[i, need - left[i] :] = self._u[i, self._pos[i] :]
+            self._u, self._pos, width = u, need - left, need
+        low = left < need if mask is None else (left < need) & np.asarray(mask, bool)
+        agents = np.flatnonzero(low)
+        for k, keep in zip(agents.tolist(), left[agents].tolist(), strict=True):
+            row = self._u[k]
+            if keep:
+                row[:keep] = row[width - keep :]
+            self.generators[k].random(out=row[keep:])  # as random(width - keep), without a copy
+        self._pos[agents] = 0
+
     def uniform(self, mask: np.ndarray | None = None) -> np.ndarray:
         """One uniform per agent; only agents in ``mask`` advance their stream (others get 0)."""
+        if (self._pos >= self._u.shape[1]).any():
+            self.reserve(1, mask)
         if mask is None:  # every agent draws
-            if (self._pos >= self.block).any():
-                for k in np.flatnonzero(self._pos >= self.block):
-                    self._u[k] = self.generators[k].random(self.block)
-                    self._pos[k] = 0
             u = self._u[self._rows, self._pos]
             self._pos += 1
             return u
         take = np.asarray(mask, bool)
-        for k in np.flatnonzero(take & (self._pos >= self.block)):
-            self._u[k] = self.generators[k].random(self.block)
-            self._pos[k] = 0
-        u = np.where(take, self._u[self._rows, np.minimum(self._pos, self.block - 1)], 0.0)
+        u = np.where(take, self._u[self._rows, np.minimum(self._pos, self._u.shape[1] - 1)], 0.0)
         self._pos += take
         return u
 

@@ -30,6 +30,7 @@ from ps_graph.percepts import action_list
 
 from .base import DiscreteActionAgent
 from .dqn_inputs import describe_space, observation_encoder
+from .dqn_step import GradientStep
 from .dqnconfig import MAX_GRADIENT_STEPS, DQNConfig, check_memory
 from .replay import ReplayBuffer
 from .rules import td_target
@@ -70,6 +71,8 @@ def _mlp(torch, sizes: list[int]):
 
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: Rows of next observations per target-network pass in a training round.
+TARGET_CHUNK = 512
 
 
 class DQNAgent(DiscreteActionAgent):
@@ -105,11 +108,13 @@ class DQNAgent(DiscreteActionAgent):
             self.q_net = _mlp(torch, sizes).to(self.device)
         self.target_net = _mlp(torch, sizes).to(self.device)
         self.target_net.load_state_dict(self.q_net.state_dict())
+        self._step = GradientStep(torch, self.q_net, batch_size=c.batch_size, loss=c.loss)
         try:  # the fused CPU/CUDA kernel is the cheapest Adam step for these small MLPs
             self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=c.learning_rate, fused=True)
         except (RuntimeError, TypeError):  # pragma: no cover - older torch or unsupported device
             self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=c.learning_rate)
         self._np_layers: list[tuple[np.ndarray, np.ndarray]] | None = None  # CPU copy for acting
+        self._pairs = list(zip(self.target_net.parameters(), self.q_net.parameters()))
         self.buffer = ReplayBuffer(c.buffer_size, self.obs_dim)
         if c.exploration_schedule == "linear":
             self._eps = linear_schedule(
@@ -189,12 +194,12 @@ class DQNAgent(DiscreteActionAgent):
 
     def _update_target(self) -> None:
         tau = self.config.tau
-        if tau == 1.0:
-            self.target_net.load_state_dict(self.q_net.state_dict())
-            return
         with self._torch.no_grad():
-            for t, s in zip(self.target_net.parameters(), self.q_net.parameters()):
-                t.mul_(1.0 - tau).add_(s, alpha=tau)
+            for t, s in self._pairs:
+                if tau == 1.0:
+                    t.copy_(s)
+                else:
+                    t.mul_(1.0 - tau).add_(s, alpha=tau)
 
     def update(self) -> float:
         """One gradient step on a sampled batch; returns the loss."""
@@ -204,9 +209,10 @@ class DQNAgent(DiscreteActionAgent):
         """``gradient_steps`` gradient steps, each on its own sampled batch; returns the last loss (NaN if none).
 
         The target network does not change during a round, so (for plain DQN) the targets of
-        all the round's batches come from one forward pass. A loss that overflows (inf or NaN:
-        the network diverged) raises :class:`~ps_graph.errors.PSGraphError` rather than
-        spreading NaN through the weights.
+        all the round's batches come from one pass (:meth:`_round_targets`). Each step is
+        :class:`~qbaselines.dqn_step.GradientStep` (the gradients autograd would give), global
+        norm clipping and Adam. A loss that overflows (inf or NaN: the network diverged) raises
+        :class:`~ps_graph.errors.PSGraphError` rather than spreading NaN through the weights.
         """
         torch, c = self._torch, self.config
         gradient_steps = check_int("gradient_steps", gradient_steps, 0, MAX_GRADIENT_STEPS)
@@ -215,17 +221,14 @@ class DQNAgent(DiscreteActionAgent):
         obs, actions, rewards, next_obs, terminated = (
             torch.as_tensor(x, device=self.device) for x in self.buffer.sample(gradient_steps * c.batch_size, self.rng)
         )
-        shape = (gradient_steps, c.batch_size)
-        if not c.double_dqn:
-            with torch.no_grad():
-                targets = bootstrap_values(self.target_net(next_obs), c.gamma, rewards, terminated).view(shape)
+        actions = actions.unsqueeze(1)
         loss_fn = torch.nn.functional.smooth_l1_loss if c.loss == "huber" else torch.nn.functional.mse_loss
-        obs, actions = obs.view(*shape, -1), actions.view(shape)
         loss = None
-        for g in range(gradient_steps):
-            if c.double_dqn:
+        with torch.no_grad():
+            targets = None if c.double_dqn else self._round_targets(next_obs, rewards, terminated)
+            for g in range(gradient_steps):
                 part = slice(g * c.batch_size, (g + 1) * c.batch_size)
-                with torch.no_grad():
+                if targets is None:  # double DQN: the online network, which changes every step, picks a'
                     target = bootstrap_values(
                         self.target_net(next_obs[part]),
                         c.gamma,
@@ -233,14 +236,13 @@ class DQNAgent(DiscreteActionAgent):
                         terminated[part],
                         self.q_net(next_obs[part]),
                     )
-            else:
-                target = targets[g]
-            q = self.q_net(obs[g]).gather(1, actions[g].unsqueeze(1)).squeeze(1)
-            loss = loss_fn(q, target)
-            self.optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.q_net.parameters(), c.max_grad_norm)
-            self.optimizer.step()
+                else:
+                    target = targets[part]
+                q = self._step(obs[part], actions[part], target)
+                self._step.clip_grad_norm(c.max_grad_norm)
+                self.optimizer.step()
+            if gradient_steps:
+                loss = loss_fn(q, target)
         self.num_updates += gradient_steps
         self._np_layers = None
         if loss is None:  # gradient_steps == 0: no step, no loss (as with an empty buffer)
@@ -252,6 +254,17 @@ class DQNAgent(DiscreteActionAgent):
                 "float32). Lower learning_rate, scale the rewards down, or use loss='huber'."
             )
         return value
+
+    def _round_targets(self, next_obs, rewards, terminated):
+        """The TD targets of a whole round's samples from the target network, in chunks of
+        :data:`TARGET_CHUNK` rows (each row's value does not depend on the chunking; chunks
+        keep the hidden activations in cache instead of allocating them for every sample)."""
+        targets = self._torch.empty_like(rewards)
+        for start in range(0, len(rewards), TARGET_CHUNK):
+            part = slice(start, start + TARGET_CHUNK)
+            next_q = self.target_net(next_obs[part])
+            targets[part] = bootstrap_values(next_q, self.config.gamma, rewards[part], terminated[part])
+        return targets
 
     # ------------------------------------------------------------------ files
     def save(self, path) -> Path:

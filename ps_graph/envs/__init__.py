@@ -16,6 +16,10 @@ calling :func:`register_envs`, leaves the registry as it is):
 * ``ps_graph/DeceptiveInvasion-v0``: :class:`DeceptiveInvasion`; one step per trial.
 * ``ps_graph/RedLightGreenLight-v0``: :class:`RedLightGreenLight`; one step per trial.
 
+Every id also has a native vector implementation (gymnasium's ``vector_entry_point``, in
+:mod:`ps_graph.envs.vector`): ``gym.make_vec(id, num_envs=K, vectorization_mode="vector_entry_point")``
+gives K copies stepped as arrays, with the same protocols and gymnasium's autoreset.
+
 ``ps_graph.envs.Locusts`` (loaded on first use; needs the ``multi`` extra, PettingZoo) is the
 locust ring of Ried, Müller & Briegel as a PettingZoo AEC environment, for
 :func:`ps_graph.train_multi`.
@@ -77,28 +81,65 @@ __all__ = [
     "register_envs",
 ]
 
+_GAMES = "ps_graph.envs.vector.games:"
 _SPECS: dict[str, dict[str, Any]] = {
-    "ps_graph/InvasionGame-v0": {"entry_point": "ps_graph.envs.invasion:InvasionGame"},
-    "ps_graph/DriverGame-v0": {"entry_point": "ps_graph.envs.generalization:DriverGame"},
-    "ps_graph/NeverEndingColourGame-v0": {"entry_point": "ps_graph.envs.generalization:NeverEndingColourGame"},
-    "ps_graph/GridWorld-v0": {"entry_point": "ps_graph.envs.grid:GridWorld", "max_episode_steps": 2000},
+    "ps_graph/InvasionGame-v0": {
+        "entry_point": "ps_graph.envs.invasion:InvasionGame",
+        "vector_entry_point": _GAMES + "InvasionGameVector",
+    },
+    "ps_graph/DriverGame-v0": {
+        "entry_point": "ps_graph.envs.generalization:DriverGame",
+        "vector_entry_point": _GAMES + "DriverGameVector",
+    },
+    "ps_graph/NeverEndingColourGame-v0": {
+        "entry_point": "ps_graph.envs.generalization:NeverEndingColourGame",
+        "vector_entry_point": _GAMES + "NeverEndingColourGameVector",
+    },
+    "ps_graph/GridWorld-v0": {
+        "entry_point": "ps_graph.envs.grid:GridWorld",
+        "vector_entry_point": "ps_graph.envs.vector.grids:GridWorldVector",
+        "max_episode_steps": 2000,
+    },
     "ps_graph/DynaMaze-v0": {
         "entry_point": "ps_graph.envs.grid:GridWorld",
+        "vector_entry_point": "ps_graph.envs.vector.grids:GridWorldVector",
         "kwargs": {"desc": DYNA_MAZE},
         "max_episode_steps": 3000,
     },
     "ps_graph/MountainCarDiscrete-v0": {
         "entry_point": "ps_graph.envs.mountain_car:discrete_mountain_car",
+        "vector_entry_point": "ps_graph.envs.vector.mountain_car:MountainCarDiscreteVector",
         "max_episode_steps": 200,
         "reward_threshold": -110.0,
     },
-    "ps_graph/Reset1D-v0": {"entry_point": "ps_graph.envs.search_envs:Reset1D"},
-    "ps_graph/Reset2D-v0": {"entry_point": "ps_graph.envs.search_envs:Reset2D"},
-    "ps_graph/TurnReset2D-v0": {"entry_point": "ps_graph.envs.search_envs:TurnReset2D"},
-    "ps_graph/Foraging-v0": {"entry_point": "ps_graph.envs.search_envs:Foraging"},
-    "ps_graph/InvasionWithDistraction-v0": {"entry_point": "ps_graph.envs.meps_games:InvasionWithDistraction"},
-    "ps_graph/DeceptiveInvasion-v0": {"entry_point": "ps_graph.envs.meps_games:DeceptiveInvasion"},
-    "ps_graph/RedLightGreenLight-v0": {"entry_point": "ps_graph.envs.meps_games:RedLightGreenLight"},
+    "ps_graph/Reset1D-v0": {
+        "entry_point": "ps_graph.envs.search_envs:Reset1D",
+        "vector_entry_point": "ps_graph.envs.vector.search:Reset1DVector",
+    },
+    "ps_graph/Reset2D-v0": {
+        "entry_point": "ps_graph.envs.search_envs:Reset2D",
+        "vector_entry_point": "ps_graph.envs.vector.search:Reset2DVector",
+    },
+    "ps_graph/TurnReset2D-v0": {
+        "entry_point": "ps_graph.envs.search_envs:TurnReset2D",
+        "vector_entry_point": "ps_graph.envs.vector.search:TurnReset2DVector",
+    },
+    "ps_graph/Foraging-v0": {
+        "entry_point": "ps_graph.envs.search_envs:Foraging",
+        "vector_entry_point": "ps_graph.envs.vector.search:ForagingVector",
+    },
+    "ps_graph/InvasionWithDistraction-v0": {
+        "entry_point": "ps_graph.envs.meps_games:InvasionWithDistraction",
+        "vector_entry_point": _GAMES + "InvasionWithDistractionVector",
+    },
+    "ps_graph/DeceptiveInvasion-v0": {
+        "entry_point": "ps_graph.envs.meps_games:DeceptiveInvasion",
+        "vector_entry_point": _GAMES + "DeceptiveInvasionVector",
+    },
+    "ps_graph/RedLightGreenLight-v0": {
+        "entry_point": "ps_graph.envs.meps_games:RedLightGreenLight",
+        "vector_entry_point": _GAMES + "RedLightGreenLightVector",
+    },
 }
 
 

@@ -5,11 +5,36 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 from gymnasium import spaces
 
 from ..errors import ConfigError, EnvError
 
-__all__ = ["EnvError", "OneStepGame"]  # EnvError lives in ps_graph.errors
+__all__ = ["EnvError", "OneStepGame", "hit_reward", "protocol_on"]  # EnvError lives in ps_graph.errors
+
+
+def protocol_on(trial, at: int | None):
+    """Whether a protocol change "at trial ``at``" holds at ``trial``: ``trial >= at`` (never if ``at`` is None).
+
+    ``trial`` is an int or an array of them (one per copy of a vector env); so is the answer.
+
+    >>> protocol_on(3, 2), protocol_on(1, 2), protocol_on(5, None)
+    (True, False, False)
+    >>> protocol_on(np.array([0, 2, 4]), 2)
+    array([False,  True,  True])
+    """
+    if at is None:
+        return np.zeros(np.shape(trial), bool) if np.ndim(trial) else False
+    return trial >= at
+
+
+def hit_reward(action, correct_action):
+    """A one-step game's reward: 1.0 when the action is the trial's correct one, else 0.0 (ints or arrays).
+
+    >>> hit_reward(1, 1), hit_reward(np.array([0, 1]), np.array([1, 1]))
+    (1.0, array([0., 1.]))
+    """
+    return 1.0 * (action == correct_action)
 
 
 def check_render_mode(env: gym.Env, render_mode) -> None:
@@ -78,5 +103,5 @@ class OneStepGame(gym.Env):
             )
         obs, info = self._pending
         self._pending = None
-        reward = 1.0 if int(action) == info["correct_action"] else 0.0
+        reward = hit_reward(int(action), info["correct_action"])
         return obs, reward, True, False, {**info, "action": int(action)}

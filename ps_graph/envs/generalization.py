@@ -30,7 +30,16 @@ from gymnasium import spaces
 from ..checks import check_int
 from ._trials import OneStepGame
 
-__all__ = ["DriverGame", "NeverEndingColourGame"]
+__all__ = ["DriverGame", "NeverEndingColourGame", "never_ending_colour"]
+
+
+def never_ending_colour(trial, num_colours: int):
+    """The never-ending colour game's colour at ``trial`` (an int or an array): ``trial % num_colours``.
+
+    >>> never_ending_colour(5, 3), never_ending_colour(7, 1_000_000)
+    (2, 7)
+    """
+    return trial % num_colours
 
 
 class DriverGame(OneStepGame):
@@ -82,4 +91,4 @@ class NeverEndingColourGame(DriverGame):
         super().__init__(num_directions, num_colours, render_mode=render_mode)
 
     def _colour(self, trial: int) -> int:
-        return trial % self.num_colours
+        return never_ending_colour(trial, self.num_colours)

@@ -38,6 +38,8 @@ start top-left, goal bottom-right; 2000 steps per episode) and ``"ps_graph/DynaM
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -47,7 +49,17 @@ from ..checks import check_bool, check_int, check_real
 from ..errors import ConfigError
 from ._trials import EnvError, check_render_mode
 
-__all__ = ["ACTIONS", "DYNA_MAZE", "GridWorld", "open_grid"]
+__all__ = [
+    "ACTIONS",
+    "DYNA_MAZE",
+    "GridWorld",
+    "Layouts",
+    "draw_layouts",
+    "goal_reachable",
+    "move_targets",
+    "open_grid",
+    "parse_layout",
+]
 
 #: Action names in action order (FrozenLake's convention).
 ACTIONS = ("left", "down", "right", "up")
@@ -106,6 +118,136 @@ def _check_desc(desc) -> tuple[str, ...]:
     if starts != 1 or goals < 1:
         raise ConfigError(f"desc needs exactly one 'S' and at least one 'G'; got {starts} 'S' and {goals} 'G'.")
     return rows
+
+
+def move_targets(nrow: int, ncol: int, periodic: bool) -> np.ndarray:
+    """``(nrow * ncol, 4)`` int64: the state each action leads to from each state, walls
+    ignored; a move off the grid stays put, unless ``periodic``, when it wraps around.
+
+    >>> move_targets(2, 3, periodic=False)[1].tolist()     # from (0, 1): left, down, right, up
+    [0, 4, 2, 1]
+    >>> move_targets(2, 3, periodic=True)[0].tolist()
+    [2, 3, 1, 3]
+    """
+    rows, cols = np.divmod(np.arange(nrow * ncol), ncol)
+    targets = np.empty((nrow * ncol, len(_MOVES)), np.int64)
+    for a, (dr, dc) in enumerate(_MOVES):
+        nr, nc = rows + dr, cols + dc
+        if periodic:
+            nr, nc = nr % nrow, nc % ncol
+        inside = (nr >= 0) & (nr < nrow) & (nc >= 0) & (nc < ncol)
+        targets[:, a] = np.where(inside, nr * ncol + nc, rows * ncol + cols)
+    return targets
+
+
+@dataclass(frozen=True)
+class Layouts:
+    """``m`` layouts of one grid as arrays over the states ``s = row * ncol + col``.
+
+    ``walls`` and ``goals`` (m, S) bool, ``starts`` (m,) int64, ``ncol`` the row length.
+    """
+
+    walls: np.ndarray
+    goals: np.ndarray
+    starts: np.ndarray
+    ncol: int
+
+    def desc(self, i: int) -> tuple[str, ...]:
+        """Layout ``i`` as rows of ``"S"``, ``"G"``, ``"."`` and ``"#"`` cells."""
+        cells = np.where(self.walls[i], "#", ".")
+        cells[self.goals[i]] = "G"
+        cells[self.starts[i]] = "S"
+        return tuple("".join(row) for row in cells.reshape(-1, self.ncol))
+
+
+def parse_layout(desc: Sequence[str]) -> Layouts:
+    """One layout (``m = 1``) from ``desc`` rows (a checked layout, see the module docstring).
+
+    >>> parse_layout(("S#", ".G")).desc(0)
+    ('S#', '.G')
+    """
+    flat = np.array(list("".join(desc)))
+    return Layouts((flat == "#")[None], (flat == "G")[None], np.flatnonzero(flat == "S")[:1], len(desc[0]))
+
+
+def goal_reachable(targets: np.ndarray, walls: np.ndarray, goals: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """(m,) bool: whether some goal of each layout can be reached from its start.
+
+    ``targets`` is :func:`move_targets`' table, whose neighbour relation is symmetric, so a
+    state joins the reached set when it is open and a neighbour is reached (a flood fill).
+
+    >>> targets = move_targets(1, 3, periodic=False)
+    >>> walls = np.array([[False, True, False], [False, False, False]])
+    >>> goal_reachable(targets, walls, np.array([[False, False, True]] * 2), np.array([0, 0])).tolist()
+    [False, True]
+    """
+    reached = np.zeros(walls.shape, bool)
+    reached[np.arange(len(starts)), starts] = True
+    while True:
+        grown = reached | (reached[:, targets].any(axis=2) & ~walls)
+        if (grown == reached).all():
+            return (reached & goals).any(axis=1)
+        reached = grown
+
+
+def _draw_once(base: Layouts, m: int, rng: np.random.Generator, options: dict[str, Any]) -> Layouts:
+    """``m`` candidate layouts from ``base`` (one layout): goals, then starts, then obstacles."""
+    open_cells = np.flatnonzero(~base.walls[0])  # row-major
+    rows = np.arange(m)
+    goals = np.repeat(base.goals, m, axis=0)
+    starts = np.repeat(base.starts, m)
+    if options["random_goal"]:
+        choices = open_cells if options["random_start"] else open_cells[open_cells != base.starts[0]]
+        drawn = choices[rng.integers(len(choices), size=m)]
+        goals[:] = False
+        goals[rows, drawn] = True
+    if options["random_start"] and options["random_goal"]:  # the open cells but the goal
+        index = rng.integers(len(open_cells) - 1, size=m)
+        starts = open_cells[index + (index >= np.searchsorted(open_cells, drawn))]
+    elif options["random_start"]:
+        choices = open_cells[~base.goals[0, open_cells]]
+        starts = choices[rng.integers(len(choices), size=m)]
+    walls = np.repeat(base.walls, m, axis=0)
+    if options["obstacle_density"] > 0:
+        free = ~walls & ~goals
+        free[rows, starts] = False  # every layout has as many free cells, in row-major order
+        cells = np.nonzero(free)[1].reshape(m, -1)
+        walls[rows[:, None], cells] = rng.random(cells.shape) < options["obstacle_density"]
+    return Layouts(walls, goals, starts, base.ncol)
+
+
+def draw_layouts(base_desc: Sequence[str], m: int, rng: np.random.Generator, **options: Any) -> Layouts:
+    """``m`` random layouts from ``base_desc``, as :class:`GridWorld`'s resets draw them.
+
+    ``options``: ``obstacle_density``, ``random_goal``, ``random_start``, ``periodic``. Each
+    layout draws its goal, start and obstacles (in that order) until a goal is reachable from
+    its start; one layout (``m = 1``) takes the same draws from ``rng`` as a GridWorld reset.
+
+    >>> draws = draw_layouts(open_grid(2, 3), 2, np.random.default_rng(0), obstacle_density=0.0,
+    ...                      random_goal=True, random_start=False, periodic=False)
+    >>> draws.desc(0), draws.desc(1)
+    (('S..', '..G'), ('S..', '.G.'))
+    """
+    base = parse_layout(base_desc)
+    ncol = base.ncol
+    targets = move_targets(len(base_desc), ncol, options["periodic"])
+    walls, goals = np.repeat(base.walls, m, axis=0), np.repeat(base.goals, m, axis=0)
+    starts = np.repeat(base.starts, m)
+    pending = np.arange(m)
+    for _ in range(MAX_LAYOUT_DRAWS):
+        draws = _draw_once(base, pending.size, rng, options)
+        ok = goal_reachable(targets, draws.walls, draws.goals, draws.starts)
+        done = pending[ok]
+        walls[done], goals[done], starts[done] = draws.walls[ok], draws.goals[ok], draws.starts[ok]
+        pending = pending[~ok]
+        if not pending.size:
+            return Layouts(walls, goals, starts, ncol)
+    raise ConfigError(
+        f"no layout with a goal reachable from the start in {MAX_LAYOUT_DRAWS} random draws "
+        f"(obstacle_density={options['obstacle_density']}, random_goal={options['random_goal']}, "
+        f"random_start={options['random_start']}, periodic={options['periodic']}). "
+        "Lower obstacle_density, or use a layout whose open cells are connected."
+    )
 
 
 class GridWorld(gym.Env):
@@ -186,6 +328,7 @@ class GridWorld(gym.Env):
         self.render_mode = render_mode
         self.nrow, self.ncol = len(self.base_desc), len(self.base_desc[0])
         self.observation_space = spaces.Discrete(self.nrow * self.ncol)
+        self._targets = move_targets(self.nrow, self.ncol, self.periodic)
         self.action_space = spaces.Discrete(len(ACTIONS))
         self._set_layout(self.base_desc)
 
@@ -209,49 +352,11 @@ class GridWorld(gym.Env):
 
     def _draw_layout(self) -> tuple[str, ...]:
         """A random layout from the base one (see the class docstring), drawn with ``np_random``."""
-        rng = self.np_random
-        base = {(r, c): ch for r, row in enumerate(self.base_desc) for c, ch in enumerate(row)}
-        open_cells = [rc for rc, ch in base.items() if ch != "#"]  # row-major order
-        for _ in range(MAX_LAYOUT_DRAWS):
-            start = next(rc for rc, ch in base.items() if ch == "S")
-            goals = [rc for rc, ch in base.items() if ch == "G"]
-            if self.random_goal:
-                choices = open_cells if self.random_start else [rc for rc in open_cells if rc != start]
-                goals = [choices[int(rng.integers(len(choices)))]]
-            if self.random_start:
-                choices = [rc for rc in open_cells if rc not in goals]
-                start = choices[int(rng.integers(len(choices)))]
-            cells = {rc: "#" if ch == "#" else "." for rc, ch in base.items()}
-            free = [rc for rc in open_cells if rc != start and rc not in goals]
-            if self.obstacle_density > 0:
-                for rc, blocked in zip(free, rng.random(len(free)) < self.obstacle_density, strict=True):
-                    if blocked:
-                        cells[rc] = "#"
-            cells[start] = "S"
-            for goal in goals:
-                cells[goal] = "G"
-            if self._goal_reachable(cells, start):
-                return tuple("".join(cells[r, c] for c in range(self.ncol)) for r in range(self.nrow))
-        raise ConfigError(
-            f"no layout with a goal reachable from the start in {MAX_LAYOUT_DRAWS} random draws "
-            f"(obstacle_density={self.obstacle_density}, random_goal={self.random_goal}, "
-            f"random_start={self.random_start}, periodic={self.periodic}). "
-            "Lower obstacle_density, or use a layout whose open cells are connected."
+        options = {"obstacle_density": self.obstacle_density, "periodic": self.periodic}
+        draws = draw_layouts(
+            self.base_desc, 1, self.np_random, random_goal=self.random_goal, random_start=self.random_start, **options
         )
-
-    def _goal_reachable(self, cells, start: tuple[int, int]) -> bool:
-        """Whether some goal can be reached from ``start`` (a search over the moves; goals end it)."""
-        seen, frontier = {start}, [start]
-        while frontier:
-            r, c = frontier.pop()
-            if cells[r, c] == "G":
-                return True
-            for a in range(len(ACTIONS)):
-                nxt = self._move(cells, r, c, a)
-                if nxt not in seen:
-                    seen.add(nxt)
-                    frontier.append(nxt)
-        return False
+        return draws.desc(0)
 
     def to_state(self, row: int, col: int) -> int:
         """State index of cell (row, col): ``row * ncol + col``."""
@@ -264,13 +369,8 @@ class GridWorld(gym.Env):
     def _move(self, cells, r: int, c: int, a: int) -> tuple[int, int]:
         """The cell action ``a`` leads to from (r, c): off the grid (unless periodic) or into a
         wall it stays put; periodic moves wrap around, so they always stay on the grid."""
-        dr, dc = _MOVES[a]
-        nr, nc = r + dr, c + dc
-        if self.periodic:
-            nr, nc = nr % self.nrow, nc % self.ncol
-        if not (0 <= nr < self.nrow and 0 <= nc < self.ncol) or cells[nr, nc] == "#":
-            return r, c
-        return nr, nc
+        nr, nc = self.to_cell(self._targets[self.to_state(r, c), a])
+        return (r, c) if cells[nr, nc] == "#" else (nr, nc)
 
     def _outcome(self, cells, s: int, a: int) -> tuple[float, int, float, bool]:
         r, c = self.to_cell(s)

@@ -40,9 +40,23 @@ from __future__ import annotations
 from gymnasium import spaces
 
 from ..checks import check_int
-from ._trials import OneStepGame
+from ._trials import OneStepGame, protocol_on
 
-__all__ = ["InvasionGame"]
+__all__ = ["InvasionGame", "announced_door"]
+
+
+def announced_door(symbol, inverted, num_symbols: int):
+    """The door ``symbol`` announces: ``symbol``, or ``num_symbols - 1 - symbol`` once ``inverted``.
+
+    ``symbol`` and ``inverted`` are an int and a bool, or arrays of them (one per copy of a vector env).
+
+    >>> import numpy as np
+    >>> announced_door(0, False, 2), announced_door(0, True, 2)
+    (0, 1)
+    >>> announced_door(np.array([0, 1, 2]), np.array([True, True, False]), 3)
+    array([2, 1, 2])
+    """
+    return symbol + inverted * (num_symbols - 1 - 2 * symbol)  # symbol, or num_symbols - 1 - symbol
 
 
 def _check_trial(name: str, value) -> int | None:
@@ -106,17 +120,17 @@ class InvasionGame(OneStepGame):
 
     def _present(self, trial: int):
         symbol = int(self.np_random.integers(self.num_symbols))
-        inverted = self.invert_at is not None and trial >= self.invert_at
+        inverted = protocol_on(trial, self.invert_at)
         info = {
             "trial": trial,
             "symbol": symbol,
-            "correct_action": self.num_symbols - 1 - symbol if inverted else symbol,
+            "correct_action": announced_door(symbol, inverted, self.num_symbols),
             "inverted": inverted,
         }
         num_colours = self.num_colours
         if num_colours is None:  # symbols without colour (not self.coloured)
             return symbol, info
-        if self.new_colour_at is not None and trial >= self.new_colour_at:
+        if protocol_on(trial, self.new_colour_at):
             colour = num_colours
         else:
             colour = int(self.np_random.integers(num_colours))

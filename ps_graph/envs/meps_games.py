@@ -36,13 +36,76 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from gymnasium import spaces
 
 from ..checks import check_real
 from ..errors import ConfigError
 from ._trials import OneStepGame
 
-__all__ = ["DeceptiveInvasion", "InvasionWithDistraction", "RedLightGreenLight"]
+__all__ = [
+    "DeceptiveInvasion",
+    "InvasionWithDistraction",
+    "RedLightGreenLight",
+    "deceptive_door",
+    "deceptive_payoff",
+    "distraction_door",
+    "distraction_payoff",
+    "next_light",
+]
+
+# The games' rules, on one trial or on arrays of trials (one per copy of a vector env).
+
+
+def distraction_door(obs):
+    """InvasionWithDistraction's right door: ``(obs0 + obs1) % 2`` of observations ``obs[..., :3]``.
+
+    >>> distraction_door(np.array([3, 4, 9])), distraction_door(np.array([[9, 9, 0], [0, 1, 5]]))
+    (np.int64(1), array([0, 1]))
+    """
+    return (obs[..., 0] + obs[..., 1]) % 2
+
+
+def distraction_payoff(action, door, penalty: float):
+    """InvasionWithDistraction's reward: +1 for the right ``door``, ``penalty`` otherwise.
+
+    >>> distraction_payoff(np.array([0, 1]), np.array([0, 0]), -10.0)
+    array([  1., -10.])
+    """
+    return np.where(action == door, 1.0, penalty)
+
+
+def deceptive_door(obs):
+    """DeceptiveInvasion's ``(shown, lie, door)`` for observations ``obs[..., :3]``.
+
+    The attacker shows door obs0 and lies when obs0 + obs1 is odd, going to ``(obs0 + 1) % 10``.
+
+    >>> shown, lie, door = deceptive_door(np.array([[4, 11, 0], [9, 10, 3], [9, 11, 3]]))
+    >>> shown.tolist(), lie.tolist(), door.tolist()
+    ([4, 9, 9], [True, True, False], [5, 0, 9])
+    """
+    shown = obs[..., 0]
+    lie = (shown + obs[..., 1]) % 2 == 1
+    return shown, lie, (shown + lie) % 10
+
+
+def deceptive_payoff(action, door, shown, lie):
+    """DeceptiveInvasion's reward: +2 right door; -10 a wrong door other than the shown one after
+    a lie; -11 otherwise (fooled by the lie, or disbelieved the truth).
+
+    >>> deceptive_payoff(np.array([5, 4, 7, 3]), 5, 4, np.array([True, True, True, False]))
+    array([  2., -11., -10., -11.])
+    """
+    return np.where(action == door, 2.0, np.where(lie & (action != shown), -10.0, -11.0))
+
+
+def next_light(symbol, uniform, transitions):
+    """RedLightGreenLight's light after ``symbol``: green (1) when ``uniform < transitions[symbol][1]``.
+
+    >>> next_light(0, 0.3, [[0.9, 0.1], [0.2, 0.8]]), next_light(np.array([0, 1]), 0.3, [[0.9, 0.1], [0.2, 0.8]])
+    (np.int64(0), array([0, 1]))
+    """
+    return (uniform < np.asarray(transitions)[symbol, 1]) * 1
 
 
 class _PayoffGame(OneStepGame):
@@ -89,10 +152,10 @@ class InvasionWithDistraction(_PayoffGame):
 
     def _present(self, trial: int):
         obs = self.np_random.integers(10, size=3)
-        return obs, {"trial": trial, "correct_action": int(obs[0] + obs[1]) % 2}
+        return obs, {"trial": trial, "correct_action": int(distraction_door(obs))}
 
     def _payoff(self, action: int, info: dict[str, Any]) -> float:
-        return 1.0 if action == info["correct_action"] else self.penalty
+        return float(distraction_payoff(action, info["correct_action"], self.penalty))
 
 
 class DeceptiveInvasion(_PayoffGame):
@@ -115,17 +178,11 @@ class DeceptiveInvasion(_PayoffGame):
     def _present(self, trial: int):
         obs = self.np_random.integers(0, 10, size=3)
         obs[1] = 10 + self.np_random.integers(4)
-        shown = int(obs[0])
-        lie = bool((shown + int(obs[1])) % 2)
-        door = (shown + 1) % 10 if lie else shown
-        return obs, {"trial": trial, "correct_action": door, "shown": shown, "lie": lie}
+        shown, lie, door = deceptive_door(obs)
+        return obs, {"trial": trial, "correct_action": int(door), "shown": int(shown), "lie": bool(lie)}
 
     def _payoff(self, action: int, info: dict[str, Any]) -> float:
-        if action == info["correct_action"]:
-            return 2.0
-        if info["lie"] and action != info["shown"]:
-            return -10.0  # wrong, but not fooled
-        return -11.0  # fooled by the lie, or disbelieved the truth
+        return float(deceptive_payoff(action, info["correct_action"], info["shown"], info["lie"]))
 
 
 def _check_transitions(transitions) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -172,5 +229,5 @@ class RedLightGreenLight(OneStepGame):
         if trial == 0:
             self.symbol = 0
         else:
-            self.symbol = int(self.np_random.random() < self.transitions[self.symbol][1])
+            self.symbol = int(next_light(self.symbol, self.np_random.random(), self.transitions))
         return self.symbol, {"trial": trial, "symbol": self.symbol, "correct_action": self.symbol}

@@ -99,6 +99,8 @@ class _World:
 
     num_actions: int
     DEFAULTS: dict[str, Any]
+    #: The names of the per-walker state arrays (first axis: the walker).
+    STATE: tuple[str, ...]
 
     def __init__(self, n: int, *, rng: np.random.Generator, **params: Any) -> None:
         self.n = _walkers(n)
@@ -144,6 +146,7 @@ class ResetWalk1D(_World):
 
     num_actions = 2
     DEFAULTS = {"diffusion": 0.5, "distance": 5.0, "max_counter": 2000}  # noqa: RUF012
+    STATE = ("x", "counter")
 
     def _configure(self, values: dict[str, Any]) -> None:
         self.diffusion = check_real("diffusion", values["diffusion"], 0.0, 1e6, low_open=True)
@@ -185,6 +188,7 @@ class ResetWalk2D(_World):
 
     num_actions = 2
     DEFAULTS = {"diffusion": 1.0, "distance": 5.0, "radius": 1.0, "max_counter": 2000}  # noqa: RUF012
+    STATE = ("position", "counter")
 
     def _configure(self, values: dict[str, Any]) -> None:
         self.diffusion = check_real("diffusion", values["diffusion"], 0.0, 1e6, low_open=True)
@@ -225,6 +229,7 @@ class TurnResetWalk2D(_World):
 
     num_actions = 3
     DEFAULTS = {"distance": 6.0, "radius": 1.0, "step_length": 1.0, "max_counter": 100}  # noqa: RUF012
+    STATE = ("position", "angle", "turn_counter", "reset_counter")
 
     def _configure(self, values: dict[str, Any]) -> None:
         self.distance, self.radius, self.target = _disc(values["distance"], values["radius"])
@@ -339,6 +344,7 @@ class ForagingWalk(_World):
         "destructive": False,
         "max_counter": 1000,
     }
+    STATE = ("targets", "position", "angle", "counter", "kicked")
 
     def _configure(self, values: dict[str, Any]) -> None:
         self.num_targets = check_int("num_targets", values["num_targets"], 1, 10**5)
@@ -368,10 +374,15 @@ class ForagingWalk(_World):
         """Index of the target each walker's step finds (the one nearest the start), or -1."""
         offset = self.targets - start[:, None, :]
         offset -= self.size * np.round(offset / self.size)  # nearest periodic image
-        hits = segment_hits(np.zeros_like(offset), np.broadcast_to(move[:, None, :], offset.shape), offset, self.radius)
-        distance = np.where(hits, np.einsum("nti,nti->nt", offset, offset), np.inf)
+        distance2 = np.einsum("nti,nti->nt", offset, offset)
+        # Only a target within |move| + r of the start can be crossed: test those pairs alone.
+        reach = (np.sqrt(np.einsum("ni,ni->n", move, move)) + self.radius) ** 2 * (1.0 + 1e-9)
+        walker, target = np.nonzero(distance2 <= reach[:, None])
+        hits = segment_hits(np.zeros((walker.size, 2)), move[walker], offset[walker, target], self.radius)
+        distance = np.full(distance2.shape, np.inf)
+        distance[walker[hits], target[hits]] = distance2[walker[hits], target[hits]]
         nearest = np.argmin(distance, axis=1)
-        return np.where(hits.any(axis=1), nearest, -1)
+        return np.where(np.isfinite(distance[np.arange(self.n), nearest]), nearest, -1)
 
     def step(self, actions: np.ndarray) -> np.ndarray:
         """One step of every walker; returns the rewards."""

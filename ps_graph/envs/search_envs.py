@@ -58,12 +58,22 @@ class _SearchEnv(gym.Env):
     def _space(self) -> spaces.Space:
         return spaces.Discrete(self.world.max_counter + 1)
 
+    @staticmethod
+    def observations(world: Any) -> np.ndarray:
+        """Every walker's observation: its counter (shape (n,))."""
+        return world.counter
+
+    @staticmethod
+    def positions(world: Any) -> np.ndarray:
+        """Every walker's position: ``x`` (n,) on the line, else (n, 2) in the plane."""
+        return world.x if isinstance(world, ResetWalk1D) else world.position
+
     def _observation(self) -> Any:
-        return np.int64(self.world.counter[0])
+        return np.int64(self.observations(self.world)[0])
 
     def _info(self) -> dict[str, Any]:
-        where = self.world.x[0] if isinstance(self.world, ResetWalk1D) else self.world.position[0].tolist()
-        return {"step": self._t, "position": where}
+        where = self.positions(self.world)[0]
+        return {"step": self._t, "position": where.tolist() if np.ndim(where) else where}
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
@@ -120,8 +130,13 @@ class TurnReset2D(_SearchEnv):
     def _space(self) -> spaces.Space:
         return spaces.MultiDiscrete([self.world.max_counter + 1] * 2)
 
+    @staticmethod
+    def observations(world: Any) -> np.ndarray:
+        """Every walker's ``(turn counter, reset counter)`` (shape (n, 2))."""
+        return np.stack([world.turn_counter, world.reset_counter], axis=1).astype(np.int64)
+
     def _observation(self) -> Any:
-        return np.array([self.world.turn_counter[0], self.world.reset_counter[0]], dtype=np.int64)
+        return self.observations(self.world)[0]
 
 
 class Foraging(_SearchEnv):

@@ -19,14 +19,16 @@ PS_CASES = [
 ]
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["run_tabular", "python-loop"])
 @pytest.mark.parametrize("params", PS_CASES, ids=["standard", "softmax-damped", "accumulate-reflections"])
-def test_batch_agent_k_equals_twolayerps_with_its_seed_on_a_deterministic_mdp(params):
+def test_batch_agent_k_equals_twolayerps_with_its_seed_on_a_deterministic_mdp(params, compiled):
     """FrozenLake 4x4 non-slippery is deterministic, so only the agents' streams matter:
-    agent k of the batch and TwoLayerPS(seed=seeds[k]) must act identically."""
+    agent k of the batch and TwoLayerPS(seed=seeds[k]) must act identically, in the
+    compiled loop (run_tabular) and in the Python loop (the act / observe kernels)."""
     seeds = [3, 14, 15]
     mdp = from_id("FrozenLake-v1", is_slippery=False)
     batch = BatchedTwoLayerPS.for_mdp(mdp, len(seeds), seed=seeds, **params)
-    result = train_batch(batch, mdp, episodes=150, seed=0, max_steps=99)
+    result = train_batch(batch, mdp, episodes=150, seed=0, max_steps=99, compiled=compiled)
     env = gym.make("FrozenLake-v1", is_slippery=False)
     h = batch.h_values()
     for k, seed in enumerate(seeds):
@@ -163,5 +165,11 @@ def test_bad_input():
     agents.act(np.array([0, 0]))
     with pytest.raises(RewardError, match="finite"):
         agents.observe(np.array([0.0, np.nan]), np.array([1, 1]), np.zeros(2, bool), np.zeros(2, bool))
+    with pytest.raises(ConfigError, match=r"rewards must be one value per agent, shape \(2,\)"):
+        agents.observe(np.zeros(3), np.array([1, 1]), np.zeros(2, bool), np.zeros(2, bool))
+    with pytest.raises(ConfigError, match="active must be one value per agent"):
+        agents.act(np.array([0, 0]), active=np.ones(3, bool))
+    with pytest.raises(ConfigError, match=r"integers in \[0, 16\); got shape \(2,\), dtype float64"):
+        agents.act(np.array([0.0, 1.0]))
     with pytest.raises(ConfigError, match="episodes"):
         train_batch(agents, mdp, 0)

@@ -19,6 +19,9 @@ autoreset mode: ``NEXT_STEP`` (gymnasium's default: the step after an episode's 
 that copy, ignores its action and returns reward 0), ``SAME_STEP`` (the copy resets in the
 step that ended it and returns the new episode's first observation; the last one is in
 ``infos["final_obs"]``) or ``DISABLED`` (``reset(options={"reset_mask": mask})`` resets).
+As in gymnasium's ``SyncVectorEnv``, a copy that resets within ``step`` reports its new
+episode's ``_infos`` (called after the reset), and under ``SAME_STEP`` the ended episode's
+step infos are in ``infos["final_info"]``.
 """
 
 from __future__ import annotations
@@ -42,6 +45,37 @@ def _mode(value: Any) -> AutoresetMode:
     if isinstance(value, AutoresetMode):
         return value
     return _MODES[check_choice("autoreset_mode", value, tuple(_MODES))]
+
+
+def _merge_infos(infos: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Vector infos ``infos`` updated by ``new`` where ``new``'s ``"_key"`` masks say so."""
+    for key, value in new.items():
+        if key[:1] == "_" and key[1:] in new:
+            continue  # a mask: merged with its entry
+        mask = new.get(f"_{key}")
+        if mask is None or key not in infos:
+            infos[key] = value
+            if mask is not None:
+                infos[f"_{key}"] = mask
+            continue
+        where = mask.reshape(mask.shape + (1,) * (np.ndim(value) - 1))
+        infos[key] = np.where(where, value, infos[key])
+        infos[f"_{key}"] = infos[f"_{key}"] | mask
+    return infos
+
+
+def _restrict_infos(infos: dict[str, Any], mask: np.ndarray) -> dict[str, Any]:
+    """The vector infos of the copies in ``mask`` only (an entry left with no copy is dropped)."""
+    kept: dict[str, Any] = {}
+    for key, value in infos.items():
+        if key[:1] == "_" and key[1:] in infos:
+            continue  # a mask: restricted with its entry
+        has = infos.get(f"_{key}")
+        if has is None:
+            kept[key] = value
+        elif (has & mask).any():
+            kept[key], kept[f"_{key}"] = value, has & mask
+    return kept
 
 
 class NativeVectorEnv(VectorEnv):
@@ -151,10 +185,13 @@ class NativeVectorEnv(VectorEnv):
             if resetting.any():
                 self._reset_copies(resetting)
                 self.episode_steps[resetting] = 0
+                infos = _merge_infos(infos, self._infos(resetting))  # as SyncVectorEnv: the reset's info
             self._needs_reset = ended
         elif mode == AutoresetMode.SAME_STEP and ended.any():
-            infos["final_obs"] = self._observations()
-            infos["_final_obs"] = ended.copy()
+            final_obs = self._observations()
             self._reset_copies(ended)
             self.episode_steps[ended] = 0
+            final_info = _restrict_infos(infos, ended)
+            infos = _merge_infos(_restrict_infos(infos, ~ended), self._infos(ended))  # as SyncVectorEnv
+            infos.update(final_obs=final_obs, _final_obs=ended.copy(), final_info=final_info, _final_info=ended.copy())
         return self._observations(), rewards, terminated, truncated, infos
