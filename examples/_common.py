@@ -32,6 +32,7 @@ __all__ = [
     "parse",
     "print_summary",
     "steps_command_line",
+    "train_search_agents",
     "write_outputs",
     "write_table",
     "wrote",
@@ -137,14 +138,44 @@ def print_summary(header: str, rows: Iterable[str], report: dict, files: Sequenc
 @dataclass(frozen=True)
 class SearchRun:
     """The size of a search example's run: agents, episodes of ``steps`` steps, the root seed,
-    ``quick`` (small scans of the fixed strategies) and ``jobs`` (processes; -1: every core)."""
+    ``quick`` (small scans of the fixed strategies) and ``progress`` (a bar over the agents' episodes)."""
 
     agents: int
     episodes: int
     steps: int
     seed: int = 0
     quick: bool = False
-    jobs: int = -1
+    progress: bool = False
+
+
+def train_search_agents(env_id: str, size: SearchRun, world: dict, **ps):
+    """Train ``size.agents`` PS agents in lockstep, one :class:`ps_graph.BatchedTwoLayerPS` of K
+    agents (``ps`` its keywords; agent seeds derived from the root seed ``size.seed``), on K
+    walkers of ``env_id`` (``gym.make_vec(..., vectorization_mode="vector_entry_point")``, the
+    native vector env, with episodes of ``size.steps`` steps and the ``world`` keywords; reset
+    with seed ``size.seed + 1``), ``size.episodes`` episodes each through :func:`ps_graph.train_batch`.
+
+    Returns ``(agents, result)``: the trained agents and the :class:`ps_graph.BatchResult`
+    (returns and lengths of shape (K, episodes)).
+
+    >>> agents, result = train_search_agents("ps_graph/Reset1D-v0", SearchRun(3, 2, 50), {"distance": 1.0})
+    >>> agents.num_agents, result.returns.shape, result.lengths.tolist()[0]
+    (3, (3, 2), [50, 50])
+    """
+    import gymnasium as gym
+
+    import ps_graph.envs  # noqa: F401  (registers the ps_graph/... ids)
+    from ps_graph import BatchedTwoLayerPS, train_batch
+
+    envs = gym.make_vec(
+        env_id, num_envs=size.agents, vectorization_mode="vector_entry_point", episode_steps=size.steps, **world
+    )
+    agents = BatchedTwoLayerPS.for_env(envs, seed=size.seed, **ps)
+    try:
+        result = train_batch(agents, envs, episodes=size.episodes, seed=size.seed + 1, progress=size.progress)
+    finally:
+        envs.close()
+    return agents, result
 
 
 def search_main(doc: str, name: str, run, argv, *, agents: int, episodes: int, steps: int, unit: str) -> None:
@@ -158,7 +189,7 @@ def search_main(doc: str, name: str, run, argv, *, agents: int, episodes: int, s
     parser.add_argument("--steps", type=int, default=steps, help="steps per episode")
     parser.add_argument("--quick", action="store_true", help="a smoke run: small scans of the fixed strategies")
     args = parse(parser, argv, agents=1, episodes=1, steps=10)
-    report = run(args.out, SearchRun(args.agents, args.episodes, args.steps, args.seed, args.quick))
+    report = run(args.out, SearchRun(args.agents, args.episodes, args.steps, args.seed, args.quick, progress=True))
     last = max(1, args.episodes // 10)
     rows = [f"{kind:14s} best at {p:.3g}: {value:.4g}" for kind, (p, value) in report["best"].items()]
     rows.append(f"{'PS':14s} last {last} episodes: {report['curves'][:, -last:].mean():.4g}")

@@ -23,11 +23,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from _common import SearchRun, finish_axes, search_main, write_outputs
-from joblib import Parallel, delayed
+from _common import SearchRun, finish_axes, search_main, train_search_agents, write_outputs
 
-import ps_graph
-from ps_graph.envs import Foraging
 from ps_graph.envs.strategies import biexponential_turning, efficiency, levy_turning
 from ps_graph.inspection.plots import mean_and_ci, moving_average
 
@@ -35,6 +32,7 @@ NAME = "foraging"
 FIELDS = ("kind", "parameter", "episode", "reward")
 WORLD = {"num_targets": 100, "size": 100.0, "radius": 0.5, "cutoff": 1.0, "max_counter": 1000}
 PS = {"gamma_damping": 1e-5, "eta_glow_damping": 0.1, "glow": "accumulate"}
+AGENTS = 10  # the paper's agent count (see the docstring)
 
 
 def initial_h(max_counter: int) -> np.ndarray:
@@ -55,19 +53,19 @@ def scan(steps: int, walkers: int, seed: int, quick: bool) -> dict[str, list[tup
     return {"levy": levy, "biexponential": biexp}
 
 
-def learn(agent_seed: int, episodes: int, steps: int) -> np.ndarray:
-    """One PS forager: its targets per step in each episode."""
-    env = Foraging(episode_steps=steps, **WORLD)
-    agent = ps_graph.TwoLayerPS.for_env(env, seed=agent_seed, initial_h=initial_h(WORLD["max_counter"]), **PS)
-    return ps_graph.train(agent, env, episodes=episodes, seed=agent_seed).returns / steps
+def learn(size: SearchRun) -> np.ndarray:
+    """``size.agents`` PS foragers in lockstep on as many walkers of ``ps_graph/Foraging-v0``, every
+    agent starting from :func:`initial_h`: their targets per step in each episode, shape (K, episodes)."""
+    table = initial_h(WORLD["max_counter"])
+    _, result = train_search_agents("ps_graph/Foraging-v0", size, WORLD, initial_h=table, **PS)
+    return result.returns / size.steps
 
 
 def run(out: Path, size: SearchRun) -> dict:
     """Measure the fixed strategies, train the foragers, write OUT/foraging.png and .csv."""
     steps = size.steps
     fixed = scan(max(steps, 2000), 20 if size.quick else 200, size.seed, size.quick)
-    seeds = range(size.seed + 1, size.seed + 1 + size.agents)
-    curves = np.stack(Parallel(n_jobs=size.jobs)(delayed(learn)(s, size.episodes, steps) for s in seeds))
+    curves = learn(size)
     rows = [(kind, p, "", r) for kind, points in fixed.items() for p, r in points]
     rows += [("ps", i, e, float(r)) for i, curve in enumerate(curves) for e, r in enumerate(curve)]
     best = {kind: max(points, key=lambda point: point[1]) for kind, points in fixed.items()}
@@ -94,7 +92,7 @@ def plot(curves: np.ndarray, best: dict, steps: int):
 
 
 def main(argv=None) -> None:
-    search_main(__doc__, NAME, run, argv, agents=8, episodes=1200, steps=200, unit="targets per step")
+    search_main(__doc__, NAME, run, argv, agents=AGENTS, episodes=1200, steps=200, unit="targets per step")
 
 
 if __name__ == "__main__":

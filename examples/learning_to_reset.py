@@ -28,11 +28,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from _common import SearchRun, finish_axes, search_main, write_outputs
-from joblib import Parallel, delayed
+from _common import SearchRun, finish_axes, search_main, train_search_agents, write_outputs
 
-import ps_graph
-from ps_graph.envs import Reset1D
 from ps_graph.envs.strategies import efficiency, exponential_reset, sharp_reset
 from ps_graph.inspection.plots import mean_and_ci
 
@@ -40,6 +37,8 @@ NAME = "learning_to_reset"
 FIELDS = ("kind", "parameter", "episode", "reward")
 WORLD = {"diffusion": 0.5, "distance": 5.0, "max_counter": 2000}
 PS = {"gamma_damping": 3e-6, "eta_glow_damping": 0.12, "glow": "accumulate"}
+COUNTERS = 100  # the learned reset probability is drawn for counters 0..COUNTERS
+AGENTS = 190  # the paper's agent count for Reset 1D (see the docstring)
 
 
 def scan(steps: int, walkers: int, seed: int, quick: bool) -> dict[str, list[tuple[float, float]]]:
@@ -52,23 +51,19 @@ def scan(steps: int, walkers: int, seed: int, quick: bool) -> dict[str, list[tup
     return {"sharp": sharp, "exponential": exponential}
 
 
-def learn(agent_seed: int, episodes: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """One PS agent: its targets per episode, and its learned reset probability by counter (0..100)."""
-    env = Reset1D(episode_steps=steps, **WORLD)
-    agent = ps_graph.TwoLayerPS.for_env(env, seed=agent_seed, **PS)
-    result = ps_graph.train(agent, env, episodes=episodes, seed=agent_seed)
-    reset = [agent.action_probabilities(n)[1] for n in range(101)]
-    return result.returns, np.array(reset)
+def learn(size: SearchRun) -> tuple[np.ndarray, np.ndarray]:
+    """``size.agents`` PS agents in lockstep on as many walkers of ``ps_graph/Reset1D-v0``: their
+    targets per episode, shape (K, episodes), and their learned reset probability by counter
+    0..100, shape (K, 101), from ``agents.policy()`` (the exact action probabilities)."""
+    agents, result = train_search_agents("ps_graph/Reset1D-v0", size, WORLD, **PS)
+    return result.returns, agents.policy()[:, : COUNTERS + 1, 1]
 
 
 def run(out: Path, size: SearchRun) -> dict:
     """Scan the fixed strategies, train the agents, write OUT/learning_to_reset.png and .csv."""
     steps = size.steps
     fixed = scan(steps, 200 if size.quick else 1000, size.seed, size.quick)
-    seeds = range(size.seed + 1, size.seed + 1 + size.agents)
-    learned = Parallel(n_jobs=size.jobs)(delayed(learn)(s, size.episodes, steps) for s in seeds)
-    curves = np.stack([c for c, _ in learned])
-    policies = np.stack([p for _, p in learned])
+    curves, policies = learn(size)
     rows = [(kind, p, "", r) for kind, points in fixed.items() for p, r in points]
     rows += [("ps", i, e, float(r)) for i, curve in enumerate(curves) for e, r in enumerate(curve)]
     best = {kind: max(points, key=lambda point: point[1]) for kind, points in fixed.items()}
@@ -107,7 +102,7 @@ def plot(fixed: dict, curves: np.ndarray, policies: np.ndarray, best: dict, step
 
 
 def main(argv=None) -> None:
-    search_main(__doc__, NAME, run, argv, agents=4, episodes=300, steps=10_000, unit="targets per episode")
+    search_main(__doc__, NAME, run, argv, agents=AGENTS, episodes=60, steps=10_000, unit="targets per episode")
 
 
 if __name__ == "__main__":

@@ -58,9 +58,17 @@ def test_benchmark_quick_writes_json(tmp_path):
         "textbook_us_per_step_16",
         "graph_us_per_step_100k",
         "textbook_us_per_step_100k",
+        "batch_frozenlake_30x500_s",
+        "textbook_frozenlake_30x500_s",
+        "batch_agent_steps_per_s_k1000",
+        "invasion_figure_20k_s",
+        "vector_env_steps_per_s_k1000_invasion",
+        "sync_env_steps_per_s_k1000_invasion",
+        "vector_env_steps_per_s_k1000_foraging",
+        "dqn_cartpole_steps_per_s",
     ):
         assert figures[key] > 0
-    assert "| percept clips |" in proc.stdout
+    assert "| percept clips |" in proc.stdout and "| native vector env, K = 1,000 |" in proc.stdout
 
 
 def test_atomic_writes_get_ordinary_permissions_and_keep_existing_ones(tmp_path):
