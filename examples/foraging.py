@@ -12,7 +12,29 @@ eta = 0.1, accumulating glow and a per-edge initial h of 0.99 for continue and 0
 Lévy walks (run lengths ~ L^(-1-beta)) and bi-exponential walks, measured with many walkers at
 once (``ps_graph.envs.strategies``).
 
+The agents
+----------
+10 agents by default, the paper's count: the ``rl_opts`` repository (``gorkamunoz/rl_opts``,
+which the ``01_learning_to_forage`` tutorial names as the one developed for the paper) says in
+its ``tutorial_learning`` notebook that each of the paper's experiments was run with 10
+independent agents. They are one :class:`ps_graph.BatchedTwoLayerPS` (the initial h table
+shared by the 10) trained in lockstep by :func:`ps_graph.train_batch` on 10 walkers of
+``ps_graph/Foraging-v0``, each in its own box of targets (``gym.make_vec(...,
+vectorization_mode="vector_entry_point")``). The episodes are the tutorial's (1,200 of 200
+steps): the paper's 12,000 of 20,000 steps are 1,000 times as many steps, far beyond a
+few minutes here (a step of the 10 walkers costs about 0.2 ms).
+
+What we measured
+----------------
+With the defaults (10 agents x 1,200 episodes of 200 steps; 55 s on 2 cores): the foragers find
+0.0115 targets per step over their first 100 episodes and 0.0119 over their last 120 (the
+agents' own means there: 0.0111-0.0132), against 0.0132 for the best discrete Lévy walk
+(beta 0.64) and 0.0124 for the best bi-exponential walk measured (short mode 0.5), both with
+2,000-step walks: in episodes of 200 steps the foragers do not reach the fixed strategies (an
+earlier run of 8 agents measured 0.0117 over the last 120 episodes).
+
 Run:  python examples/foraging.py --out results/foraging
+(``--agents``, ``--episodes``, ``--steps`` change the run's size; ``--quick`` shrinks the scans.)
 Writes OUT/foraging.png and OUT/foraging.csv (tidy: kind = levy | biexponential | ps, parameter
 = beta, the short mode's length, or agent index, episode (empty for fixed strategies), reward =
 targets found per step in the episode, for fixed strategies the mean over walkers).
