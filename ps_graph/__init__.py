@@ -34,6 +34,7 @@ from .errors import (
 from .fast import TwoLayerPS
 from .growth import Conjunctions, Generalization, GrowthRule
 from .percepts import discrete_actions, percept_encoder
+from .stopping import STOP, StopTraining, StopWhenMeanReturn  # light: the train loop imports it anyway
 from .training import Agent, TrainResult, evaluate, train
 
 if TYPE_CHECKING:  # the lazy names, for type checkers and IDEs
@@ -88,6 +89,9 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ECM",
+    "STOP",
+    "StopTraining",
+    "StopWhenMeanReturn",
     "Agent",
     "BatchResult",
     "BatchedTwoLayerPS",

@@ -1,6 +1,7 @@
 """The PSAgent's sections of an agent file (see :mod:`ps_graph.saving`): its ECM (clips,
 edges, the lazy store and per-edge initial values), its state (emotions, the pending edge),
-its priming and its growth rule, written and read back with every field checked.
+its priming and its growth rule, and the labels of any PS agent (:mod:`ps_graph.labels`),
+written and read back with every field checked.
 
 Under factorized percepts (``PSConfig.percepts = "factorized"``) a percept clip's key is a
 ``(feature, value)`` of an observation, and a decision (an emotion, the pending edge) starts
@@ -40,11 +41,22 @@ from .fileformat import (
     check_percept_key,
     check_positive,
     check_stamp,
+    feature_in_space,
+    key_in_space,
 )
 from .growth import RULES
 from .keys import encode_key
+from .labels import Labels
 
-__all__ = ["ecm_to_json", "priming_from_json", "priming_to_json", "restore_growth", "restore_ps_agent"]
+__all__ = [
+    "ecm_to_json",
+    "labels_from_json",
+    "labels_to_json",
+    "priming_from_json",
+    "priming_to_json",
+    "restore_growth",
+    "restore_ps_agent",
+]
 
 
 # ---------------------------------------------------------------------- writing
@@ -77,7 +89,52 @@ def priming_to_json(priming: Mapping[int, float], actions: list[int]) -> list[di
     return [{"action": int(a), "term": float(priming[a])} for a in actions if a in priming]
 
 
+def labels_to_json(agent: Any) -> dict[str, Any] | None:
+    """The agent's ``labels`` as the file's ``labels`` field (None when it has none): the
+    action names, the labels of the percepts it has seen (and of every key the labels map),
+    the built-in labeller. Refuses labels a file could not load back.
+
+    >>> agent = PSAgent(2, seed=0); agent.labels = Labels(["stay", "go"], {"s": "start"})
+    >>> labels_to_json(agent)
+    {'actions': ['stay', 'go'], 'percepts': [{'key': 's', 'label': 'start'}], 'labeller': None}
+    """
+    labels = agent.labels
+    if labels is None:
+        return None
+    if not isinstance(labels, Labels):
+        raise ConfigError(
+            f"agent.labels must be a ps_graph.labels.Labels or None; got {type(labels).__name__}. Build one with "
+            "Labels(actions=[...], percepts={key: label} or a function)."
+        )
+    if hasattr(agent, "percept_keys"):  # TwoLayerPS
+        seen = agent.percept_keys
+    else:
+        seen = [clip[1] for clip in agent.ecm.clips("percept") if isinstance(clip, tuple) and len(clip) == 2]
+    factorized = agent.config.percepts == "factorized"
+    fits = feature_in_space if factorized else key_in_space
+    for key in labels.mapping:
+        if not fits(key, agent.observation_space):
+            what = "a (feature, value) of an observation" if factorized else "an observation"
+            raise ConfigError(
+                f"labels label the percept {show(key)}, which is not {what} of the agent's observation space "
+                f"{show(agent.observation_space)}, so a file could not load it back; drop it from the labels."
+            )
+    try:
+        return labels.to_json(seen, len(agent.actions))
+    except PSGraphError as err:
+        raise ConfigError(f"cannot save the agent's labels: {err}") from None
+
+
 # ---------------------------------------------------------------------- reading
+def labels_from_json(value, agent: Any) -> Labels | None:
+    """The labels the file's ``labels`` field holds for ``agent`` (null or missing: None), each field checked."""
+    if value is None:
+        return None
+    return Labels.from_json(
+        value, agent.actions, agent.observation_space, factorized=agent.config.percepts == "factorized"
+    )
+
+
 def priming_from_json(value, actions: list[int], policy: str) -> dict[int, float]:
     """The priming ``{action: term}`` that the file's ``priming`` lists: each action among
     ``actions`` at most once, each term of size at most :data:`ps_graph.rules.MAX_PRIMING`,

@@ -46,6 +46,7 @@ from .checks import check_choice, check_int, check_real, check_seed, make_config
 from .ecm import ECM, MAX_HOPS
 from .errors import ConfigError, PSGraphError
 from .initial import MAX_H0, InitialH
+from .labels import Labels, labels_for_env
 from .percepts import action_list, percept_encoder
 
 __all__ = [
@@ -262,11 +263,16 @@ class PSAgent:
         #: the clips of the last decision's path (``[decider, action]`` under multi-excitation)
         self.last_path: list[Hashable] | None = None
         self._pending: tuple[Hashable, Hashable] | None = None  # (source, action) awaiting its reward
+        #: action names and percept labels (:class:`ps_graph.labels.Labels`); None: plain keys
+        self.labels: Labels | None = None
 
     @classmethod
     def for_env(cls, env, **hyperparameters: Any) -> PSAgent:
-        """An agent for ``env``'s (Discrete) action space and observation space."""
-        return cls(env.action_space, env.observation_space, **hyperparameters)
+        """An agent for ``env``'s (Discrete) action space and observation space, with the
+        env's built-in ``labels`` (:func:`ps_graph.labels.labels_for_env`; None if it has none)."""
+        agent = cls(env.action_space, env.observation_space, **hyperparameters)
+        agent.labels = labels_for_env(env, factorized=agent.config.percepts == "factorized")
+        return agent
 
     # ------------------------------------------------------------------ priming
     @property

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 
 from .errors import ConfigError
+from .stopping import StoppingRule, StopTraining, ask, check_callback
 from .training import TrainResult
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ class BatchResult:
     With an ``episodes`` budget every agent has E episodes. With a ``total_steps`` budget agents
     finish different numbers of episodes: ``counts[k]`` of row k are agent k's, the rest of the
     row is padding (zeros), and :meth:`runs` / :meth:`success_rate` read only the recorded ones.
+    A run a callback stopped early (:mod:`ps_graph.stopping`) has ``counts`` too, and ``stopped``
+    says why (None for a run that used its whole budget).
     """
 
     returns: np.ndarray
@@ -45,6 +48,7 @@ class BatchResult:
     terminated: np.ndarray
     wall_time: float = 0.0
     counts: np.ndarray | None = None
+    stopped: str | None = None
 
     @property
     def episode_counts(self) -> np.ndarray:
@@ -118,8 +122,11 @@ class EpisodeLog:
         self.terminated[agents, slot] = terminated
         self.counts[agents] += 1
 
-    def result(self, wall_time: float, episodes: int | None = None) -> BatchResult:
-        """The :class:`BatchResult`: (K, episodes) arrays for an episode budget, else padded with counts."""
+    def result(self, wall_time: float, episodes: int | None = None, stopped: str | None = None) -> BatchResult:
+        """The :class:`BatchResult`: (K, episodes) arrays for an episode budget, else (and for a run
+        stopped early, ``stopped`` its reason) padded with counts."""
+        if stopped is not None:
+            episodes = None
         width = episodes if episodes is not None else int(self.counts.max(initial=0))
         counts = None if episodes is not None else self.counts.copy()
         return BatchResult(
@@ -128,6 +135,7 @@ class EpisodeLog:
             np.ascontiguousarray(self.terminated[:, :width]),
             wall_time=wall_time,
             counts=counts,
+            stopped=stopped,
         )
 
 
@@ -141,6 +149,7 @@ def train_batch(
     max_steps: int | None = None,
     progress: bool = False,
     compiled: bool = True,
+    callback: Callable[[EpisodeLog, Any], object] | StoppingRule | None = None,
 ) -> BatchResult:
     """Train a batched agent (K agents) on K environment copies for a budget per agent:
     ``episodes``, or ``total_steps`` environment steps (exactly one; a step budget that ends
@@ -171,6 +180,18 @@ def train_batch(
     Python loop instead (the reference, one ``act`` / ``observe`` per step). ``progress``
     shows a tqdm bar that counts episodes (or steps for a step budget).
 
+    ``callback(log, agent)``, if given, is called after each lockstep iteration in which some
+    agents finished episodes, with the run's :class:`EpisodeLog` (``log.counts[k]`` episodes of
+    agent k recorded in ``log.returns[k]``...; read, do not modify). In the compiled loop it is
+    called between the compiled chunks instead, after a chunk that finished episodes (the
+    agent's ``run_tabular`` progress reports: ``BatchedTwoLayerPS`` every 2**20 agent-steps,
+    ``BatchedQLearning`` every 256 to 1024 steps per agent), so a stop comes at the end of the
+    first chunk after it is due, not at the exact episode: pass ``compiled=False`` for that.
+    The callback stops the run by returning :data:`~ps_graph.stopping.STOP` (or True) or by
+    raising :class:`~ps_graph.stopping.StopTraining`; a :class:`~ps_graph.stopping.StoppingRule`
+    must hold for every agent. A stopped run returns the episodes completed (with ``counts``)
+    and its ``stopped`` reason.
+
     >>> from ps_graph import BatchedTwoLayerPS, tabular
     >>> mdp = tabular.from_id("FrozenLake-v1", is_slippery=False)
     >>> result = train_batch(BatchedTwoLayerPS.for_mdp(mdp, 3, seed=0), mdp, total_steps=50, seed=0)
@@ -185,6 +206,7 @@ def train_batch(
     from .checks import check_seed
     from .training import check_budget
 
+    check_callback(callback, "callback(log, agent) called when agents finish episodes")
     episodes, total_steps, max_steps = check_budget(episodes, total_steps, max_steps)
     seed = check_seed("seed", seed)
     k = agent.num_agents
@@ -192,13 +214,37 @@ def train_batch(
     own_loop = vec is not None and compiled and hasattr(agent, "run_tabular")
     copies = None if own_loop else _copies_for(env, vec, agent, seed)  # checked before the run starts
     log = EpisodeLog(k, episodes if episodes is not None else 64)
-    start = time.perf_counter()
+    start, stopped = time.perf_counter(), None
     with _progress(progress, agent, episodes, total_steps) as tick:
-        if copies is None:
-            agent.run_tabular(vec, log, episodes=episodes, total_steps=total_steps, max_steps=max_steps, progress=tick)
-        else:
-            _lockstep(agent, copies, log, episodes, total_steps, max_steps, tick)
-    return log.result(time.perf_counter() - start, episodes)
+        try:
+            if copies is None:
+                hook = _between_chunks(tick, callback, log, agent)
+                agent.run_tabular(
+                    vec, log, episodes=episodes, total_steps=total_steps, max_steps=max_steps, progress=hook
+                )
+            else:
+                _lockstep(agent, copies, log, (episodes, total_steps, max_steps), tick, callback)
+        except StopTraining as stop:
+            stopped = stop.reason
+    return log.result(time.perf_counter() - start, episodes, stopped)
+
+
+def _between_chunks(tick, callback, log: EpisodeLog, agent) -> Callable[[int], None] | None:
+    """The compiled loop's progress hook: ``tick`` the bar, then consult ``callback`` when the
+    chunk finished episodes."""
+    if callback is None:
+        return tick
+    recorded = [int(log.counts.sum())]
+
+    def hook(n: int) -> None:
+        if tick is not None:
+            tick(n)
+        total = int(log.counts.sum())
+        if total > recorded[0]:
+            recorded[0] = total
+            ask(callback, log, log, agent)
+
+    return hook
 
 
 @contextmanager
@@ -220,9 +266,11 @@ def _progress(
         bar.close()
 
 
-def _lockstep(agent, copies, log: EpisodeLog, episodes, total_steps, max_steps, tick) -> None:
-    """The Python loop: every agent that is within its budget and not waiting for a reset step
-    acts, the copies step, the acting agents observe; finished episodes go to ``log``."""
+def _lockstep(agent, copies, log: EpisodeLog, budget, tick, callback) -> None:
+    """The Python loop: every agent that is within its budget ``(episodes, total_steps,
+    max_steps)`` and not waiting for a reset step acts, the copies step, the acting agents
+    observe; finished episodes go to ``log``, then ``callback`` is consulted."""
+    episodes, total_steps, max_steps = budget
     k = agent.num_agents
     ep_return = np.zeros(k)
     ep_length = np.zeros(k, np.int64)
@@ -259,6 +307,8 @@ def _lockstep(agent, copies, log: EpisodeLog, episodes, total_steps, max_steps, 
             active = log.counts < episodes if episodes is not None else used < total_steps
         if tick is not None:
             tick(finished.size if episodes is not None else int(np.count_nonzero(acting)))
+        if finished.size and callback is not None:
+            ask(callback, log, log, agent)
         states, waiting = copies.restart(cut, next_states)
 
 

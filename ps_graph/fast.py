@@ -36,6 +36,7 @@ from .agent import InitialH, PSConfig, action_clip, percept_clip, priming_clips
 from .checks import make_config
 from .ecm import ECM
 from .errors import ConfigError, UnknownClipError, UnsupportedSpaceError
+from .labels import Labels, labels_for_env
 from .percepts import action_list, percept_encoder
 from .store import LazyStore, Table, TableRow
 
@@ -197,13 +198,18 @@ class TwoLayerPS:
         self._accumulate = config.glow == "accumulate"
         self._u: list[float] = []  # uniforms drawn ahead from rng, used from _next_u on
         self._next_u = 0
+        #: action names and percept labels (:class:`ps_graph.labels.Labels`); None: plain keys
+        self.labels: Labels | None = None
         if priming is not None:
             self.set_priming(priming)
 
     @classmethod
     def for_env(cls, env, **hyperparameters: Any) -> TwoLayerPS:
-        """An agent for ``env``'s (Discrete) action space and observation space."""
-        return cls(env.action_space, env.observation_space, **hyperparameters)
+        """An agent for ``env``'s (Discrete) action space and observation space, with the
+        env's built-in ``labels`` (:func:`ps_graph.labels.labels_for_env`; None if it has none)."""
+        agent = cls(env.action_space, env.observation_space, **hyperparameters)
+        agent.labels = labels_for_env(env)
+        return agent
 
     # ------------------------------------------------------------------ storage
     @property

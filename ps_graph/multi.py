@@ -18,7 +18,7 @@ from its own reward, which the AEC API hands it at its next turn (``env.last()``
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ import numpy as np
 
 from .checks import check_int, check_reward, check_seed
 from .errors import ConfigError, EnvError
+from .stopping import StoppingRule, StopTraining, ask, check_callback
 from .training import TrainResult
 
 __all__ = ["MultiResult", "train_multi"]
@@ -42,11 +43,14 @@ class MultiResult:
     mean_reward_per_step : float64 array
         Per episode: every agent's rewards summed, divided by every agent's steps.
     wall_time : float
+    stopped : str or None
+        Why a callback ended the run early (:mod:`ps_graph.stopping`), None if it used its budget.
     """
 
     per_agent: dict[str, TrainResult]
     mean_reward_per_step: np.ndarray
     wall_time: float = 0.0
+    stopped: str | None = None
 
     @property
     def episodes(self) -> int:
@@ -120,6 +124,7 @@ def train_multi(
     *,
     max_steps: int | None = None,
     seed: int | None = None,
+    callback: Callable[[int, Mapping[str, Any]], object] | StoppingRule | None = None,
 ) -> MultiResult:
     """Train ``agents`` (a dict keyed by ``env.possible_agents``) together on the AEC ``env``.
 
@@ -128,8 +133,15 @@ def train_multi(
     until an agent's turn comes after it has taken ``max_steps`` steps: then every agent still
     awaiting its reward observes it, truncated. PS agents reset their glow when an episode ends,
     as in :func:`~ps_graph.train`.
+
+    ``callback(episode, agents)``, if given, is called after each episode (trial) with the
+    number of episodes finished; it stops the run by returning :data:`~ps_graph.stopping.STOP`
+    (or True) or raising :class:`~ps_graph.stopping.StopTraining`. A
+    :class:`~ps_graph.stopping.StoppingRule` reads the agents' mean return per episode. The
+    result then holds the episodes completed and its ``stopped`` reason.
     """
     names = _check_agents(agents, env)
+    check_callback(callback, "callback(episode, agents) called after each episode")
     episodes = check_int("episodes", episodes, 1, 10**9)
     if max_steps is not None:
         max_steps = check_int("max_steps", max_steps, 1, 10**9)
@@ -137,13 +149,23 @@ def train_multi(
     returns = {name: np.zeros(episodes) for name in names}
     lengths = {name: np.zeros(episodes, np.int64) for name in names}
     mean = np.zeros(episodes)
-    start = time.perf_counter()
-    for e in range(episodes):
-        ep = _run_episode(agents, env, names, seed if e == 0 else None, max_steps)
-        for name in names:
-            returns[name][e], lengths[name][e] = ep.returns[name], ep.steps[name]
-        total_steps = sum(ep.steps.values())
-        mean[e] = sum(ep.returns.values()) / total_steps if total_steps else 0.0
+    team: list[float] = []  # the agents' mean return per episode, for a StoppingRule
+    start, done, stopped = time.perf_counter(), 0, None
+    try:
+        for e in range(episodes):
+            ep = _run_episode(agents, env, names, seed if e == 0 else None, max_steps)
+            for name in names:
+                returns[name][e], lengths[name][e] = ep.returns[name], ep.steps[name]
+            total_steps = sum(ep.steps.values())
+            mean[e] = sum(ep.returns.values()) / total_steps if total_steps else 0.0
+            team.append(sum(ep.returns.values()) / len(names))
+            done = e + 1
+            if callback is not None:
+                ask(callback, team, done, agents)
+    except StopTraining as stop:
+        stopped = stop.reason
     wall = time.perf_counter() - start
-    per_agent = {name: TrainResult(returns[name], lengths[name], np.zeros(episodes, bool), wall) for name in names}
-    return MultiResult(per_agent, mean, wall)
+    per_agent = {
+        name: TrainResult(returns[name][:done], lengths[name][:done], np.zeros(done, bool), wall) for name in names
+    }
+    return MultiResult(per_agent, mean[:done], wall, stopped)

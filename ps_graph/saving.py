@@ -15,9 +15,9 @@ and round differently, so h-values would drift apart in the last bits (some 1e-1
 when ``gamma_damping > 0`` or glow decays over several steps. A file whose ``lazy`` part
 was deleted still loads, from the current values, with that caveat.
 
-File layout (version 4), a JSON object::
+File layout (version 5), a JSON object::
 
-    format "ps_graph.agent", version 2..4, agent "PSAgent" | "TwoLayerPS", ps_graph_version
+    format "ps_graph.agent", version 2..5, agent "PSAgent" | "TwoLayerPS", ps_graph_version
     config             PSConfig.to_dict() (before version 4 without votes and percepts)
     actions            the action values, e.g. [0, 1, 2, 3]
     observation_space  {"type": "Discrete", "n": 16, "start": 0, "dtype": "int64"}, or null
@@ -40,13 +40,18 @@ File layout (version 4), a JSON object::
                        {"table": rows} or {"entries": [{percept, action, h}]}; the ECM then
                        lists its edges' own initial values in ecm.h0 [{source, target, h0}]
     priming            (version 4, only when the agent primes actions) [{action, term}]
+    labels             (version 5, only when the agent has labels, see ps_graph.labels)
+                       {actions: [name per action, or none], percepts: [{key, label}] (the
+                       percepts seen, and every key the labels map), labeller: null |
+                       {name, params} (a built-in labeller, which labels new percepts after
+                       loading; a function is saved as its labels of the percepts seen)}
 
 Version 2 added ``growth``, version 3 ``initial_h``, version 4 ``config.votes``,
-``config.percepts`` and ``priming``. An agent is written with the lowest version that holds
-it, so that older ps_graph versions read it: version 4 when votes, percepts or priming
-differ from the defaults (1, "whole", none), else version 3 with ``initial_h``, else
-version 2. Every version from 1 (no growth) on still loads, an older file with the
-defaults of the fields it lacks.
+``config.percepts`` and ``priming``, version 5 ``labels``. An agent is written with the
+lowest version that holds it, so that older ps_graph versions read it: version 5 when it has
+labels, else version 4 when votes, percepts or priming differ from the defaults (1,
+"whole", none), else version 3 with ``initial_h``, else version 2. Every version from 1 (no
+growth) on still loads, an older file with the defaults of the fields it lacks (no labels).
 
 Clip keys are written with :func:`ps_graph.keys.encode_key` (tuples become lists).
 
@@ -70,7 +75,15 @@ from pathlib import Path
 from typing import Any
 
 from . import rules
-from ._saving_ps import ecm_to_json, priming_from_json, priming_to_json, restore_growth, restore_ps_agent
+from ._saving_ps import (
+    ecm_to_json,
+    labels_from_json,
+    labels_to_json,
+    priming_from_json,
+    priming_to_json,
+    restore_growth,
+    restore_ps_agent,
+)
 from .agent import InitialH, PSAgent, PSConfig
 from .checks import show
 from .errors import ConfigError, PSGraphError
@@ -109,12 +122,12 @@ __all__ = ["FORMAT", "VERSION", "load", "save"]
 #: The ``format`` marker of every agent file.
 FORMAT = "ps_graph.agent"
 #: The newest file layout version; it reads 1 .. VERSION, and writes the lowest that holds the agent.
-VERSION = 4
+VERSION = 5
 
 _AGENTS = {"PSAgent": PSAgent, "TwoLayerPS": TwoLayerPS}
 #: The version that added each optional top-level field, and each PSConfig field (older files
 #: lack them: they load with the field's default).
-_SINCE = {"initial_h": 3, "priming": 4}
+_SINCE = {"initial_h": 3, "priming": 4, "labels": 5}
 _CONFIG_SINCE = {"votes": 4, "percepts": 4}
 
 
@@ -146,7 +159,11 @@ def save(agent: PSAgent | TwoLayerPS, path: str | os.PathLike) -> Path:
         )
     rng = rng_to_json(agent.rng)
     initial_h = None if agent.initial_h is None else agent.initial_h.to_json()  # refuses a callable
-    extra = {"initial_h": initial_h, "priming": priming_to_json(agent.priming, agent.actions)}
+    extra = {
+        "initial_h": initial_h,
+        "priming": priming_to_json(agent.priming, agent.actions),
+        "labels": labels_to_json(agent),
+    }
     extra = {k: v for k, v in extra.items() if v}
     config, default = agent.config.to_dict(), PSConfig().to_dict()
     # the lowest version holding the agent: older ps_graph versions read it
@@ -253,6 +270,7 @@ def _from_document(doc):
         restore_growth(agent, top.get("growth"))
     else:
         _restore_two_layer(agent, top["state"])
+    agent.labels = labels_from_json(top.get("labels"), agent)
     if priming:  # after the ECM or table is restored, which it is part of
         try:
             agent.set_priming(priming)

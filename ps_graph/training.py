@@ -45,6 +45,7 @@ from gymnasium import spaces
 
 from .checks import check_int, check_reward, check_seed, show
 from .errors import ConfigError, EnvError
+from .stopping import StoppingRule, StopTraining, ask, check_callback
 
 __all__ = ["Agent", "TrainResult", "evaluate", "step_checker", "train"]
 
@@ -68,6 +69,7 @@ class TrainResult:
     lengths : int64 array, environment steps per episode
     terminated : bool array, whether each episode ended in a terminal state (not cut off)
     wall_time : float, seconds the whole run took
+    info : dict, extras; ``info["stopped"]`` is why a callback ended the run early (see :attr:`stopped`)
     """
 
     returns: np.ndarray
@@ -79,6 +81,11 @@ class TrainResult:
     @property
     def episodes(self) -> int:
         return len(self.returns)
+
+    @property
+    def stopped(self) -> str | None:
+        """Why a callback stopped the run before its budget (:mod:`ps_graph.stopping`), or None."""
+        return self.info.get("stopped")
 
     @property
     def steps(self) -> int:
@@ -237,10 +244,7 @@ def check_budget(episodes, total_steps, max_steps) -> tuple[int | None, int | No
 
 def _run(agent, env, *, episodes, total_steps, seed, max_steps, progress, learn, callback=None) -> TrainResult:
     _check_agent(agent)
-    if callback is not None and not callable(callback):
-        raise ConfigError(
-            f"callback must be a function callback(episode, agent) called after each episode; got {callback!r}."
-        )
+    check_callback(callback, "callback(episode, agent) called after each episode")
     episodes, total_steps, max_steps = check_budget(episodes, total_steps, max_steps)
     seed = check_seed("seed", seed)
 
@@ -259,7 +263,7 @@ def _run(agent, env, *, episodes, total_steps, seed, max_steps, progress, learn,
     act, observe = agent.act, agent.observe
     check_reset, check_step = step_checker(env)
     ep_limit, step_limit = max_steps or sys.maxsize, total_steps or sys.maxsize  # no budget: never reached
-    steps = 0
+    steps, stopped = 0, None
     start = time.perf_counter()
     obs = check_reset(env.reset(seed=seed) if seed is not None else env.reset(), steps)
     try:
@@ -285,8 +289,10 @@ def _run(agent, env, *, episodes, total_steps, seed, max_steps, progress, learn,
                 if len(returns) % 10 == 0:
                     bar.set_postfix(mean_return=f"{np.mean(returns[-100:]):.3g}", refresh=False)
             if callback is not None:
-                callback(len(returns), agent)
+                ask(callback, returns, len(returns), agent)
             obs = check_reset(env.reset(), steps)
+    except StopTraining as stop:
+        stopped = stop.reason
     finally:
         if bar is not None:
             bar.close()
@@ -295,6 +301,7 @@ def _run(agent, env, *, episodes, total_steps, seed, max_steps, progress, learn,
         lengths=np.asarray(lengths, dtype=np.int64),
         terminated=np.asarray(terminals, dtype=bool),
         wall_time=time.perf_counter() - start,
+        info={} if stopped is None else {"stopped": stopped},
     )
 
 
@@ -307,7 +314,7 @@ def train(
     seed: int | None = None,
     max_steps: int | None = None,
     progress: bool = False,
-    callback: Callable[[int, Any], object] | None = None,
+    callback: Callable[[int, Any], object] | StoppingRule | None = None,
 ) -> TrainResult:
     """Train ``agent`` on ``env`` for a budget of ``episodes`` or ``total_steps`` (exactly one).
 
@@ -317,6 +324,20 @@ def train(
     ``total_steps`` budget that ends mid-episode truncates that last episode the same way.
     ``callback(episode, agent)``, if given, is called after each episode with the number of
     episodes finished so far (e.g. :class:`ps_graph.inspection.timeline.Timeline` snapshots h-values).
+    It stops the run early by returning :data:`~ps_graph.stopping.STOP` (or True) or by raising
+    :class:`~ps_graph.stopping.StopTraining`; a :class:`~ps_graph.stopping.StoppingRule` reads
+    the returns so far. The result then holds the episodes completed, and its ``stopped`` the
+    reason (:mod:`ps_graph.stopping`).
+
+    >>> import gymnasium as gym
+    >>> from ps_graph.stopping import STOP
+    >>> class Right:  # FrozenLake, not slippery: always right reaches no goal, return 0
+    ...     def act(self, observation, explore=True): return 2
+    ...     def observe(self, reward, next_observation, terminated, truncated): pass
+    >>> env = gym.make("FrozenLake-v1", is_slippery=False)
+    >>> result = train(Right(), env, 10, max_steps=5, callback=lambda episode, agent: STOP if episode == 3 else None)
+    >>> result.episodes, result.stopped
+    (3, 'the callback returned STOP after episode 3')
     """
     return _run(
         agent,

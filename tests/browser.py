@@ -1,271 +1,254 @@
-"""A tiny headless-Chromium driver for tests: the Chrome DevTools Protocol over a pipe.
+"""Pages in a real headless Chromium for tests: Playwright driving Debian's ``/usr/bin/chromium``.
 
-Standard library only. Chromium is started with ``--remote-debugging-pipe``: it reads
-commands on its fd 3 and writes replies and events on its fd 4, each message one JSON
-object followed by a NUL byte. Networking is cut three ways (a dead proxy, a host
-resolver that resolves nothing, and ``Network.emulateNetworkConditions`` offline), and
-every ``Network.requestWillBeSent`` is recorded so a test can check what a page tried
-to load.
+Playwright for Python (the ``dev`` extra) launches the Chromium that the system has, through
+its executable path, so no browser is ever downloaded (``playwright install`` is not needed).
+:func:`chromium` is a session-scoped fixture (one browser for the whole run) and
+:func:`browser_page` a per-test one: a fresh context and page that
+
+* blocks every request that is not the page itself: anything but ``file:``, ``data:``,
+  ``about:`` and ``blob:`` is aborted (web sockets and service workers too), and every
+  URL the page tried is recorded in :attr:`BrowserPage.requests`;
+* collects console errors and uncaught exceptions in :attr:`BrowserPage.errors`; the
+  test fails at teardown when any are left, or when a request tried to leave the page;
+* saves a PNG of every page the test opened under :data:`SCREENSHOTS`
+  (``results/browser-screenshots/`` beside the other results, or ``$PS_GRAPH_TEST_ARTIFACTS``),
+  named after the test, so a person can look at what the tests saw.
+
+Without Chromium (or Playwright) the browser tests skip with the command that installs it,
+except under CI (``CI`` set), where they fail: ``.ci/run`` installs Chromium.
+
+tests/conftest.py imports them once for every test folder
+(``from tests.browser import browser_page, chromium, pytest_runtest_call``): Playwright must start
+once per session, and the hook makes the test itself fail on a page problem.
 """
 
 from __future__ import annotations
 
-import base64
-import fcntl
-import json
 import os
-import shutil
-import signal
-import tempfile
-import threading
+import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-__all__ = ["Browser", "BrowserError", "chromium_path"]
+import pytest
 
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--hide-scrollbars",
-    "--window-size=1280,900",
-    "--proxy-server=http://127.0.0.1:9",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-    "--remote-debugging-pipe",
-)
+__all__ = [
+    "CHROMIUM",
+    "EXPLORER_READY",
+    "SCREENSHOTS",
+    "BrowserPage",
+    "browser_page",
+    "chromium",
+    "chromium_or_skip",
+    "is_local",
+    "pytest_runtest_call",
+]
 
-
-class BrowserError(RuntimeError):
-    """Chromium failed, answered with an error, or did not answer in time."""
-
-
-def chromium_path() -> str | None:
-    """The Chromium executable on PATH (Debian's ``chromium``), or None."""
-    return shutil.which("chromium")
+ROOT = Path(__file__).resolve().parent.parent
+#: The system's Chromium (Debian's package ``chromium``); ``$PS_GRAPH_CHROMIUM`` overrides it.
+CHROMIUM = Path(os.environ.get("PS_GRAPH_CHROMIUM", "/usr/bin/chromium"))
+#: Where every page a browser test used is saved as PNG.
+SCREENSHOTS = Path(os.environ.get("PS_GRAPH_TEST_ARTIFACTS") or ROOT / "results" / "browser-screenshots")
+LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
+VIEWPORT = {"width": 1280, "height": 900}
+# Belt and braces beside the request routing: no proxy and no name resolves.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND"]
 
 
-class Browser:
-    """One headless Chromium and one page, driven over the DevTools pipe.
+#: The explorer page is drawn and its JavaScript API is there.
+EXPLORER_READY = "() => document.body.dataset.psgraphReady === '1' && !!window.psGraph"
+_NODE_AT = """([id, index]) => {
+  const net = window.psGraph && window.psGraph.network;
+  if (!net) return null;
+  net.fit({animation: false});
+  const positions = net.getPositions();
+  const p = net.canvasToDOM(positions[id] || positions[index]);
+  const box = net.body.container.getBoundingClientRect();
+  return [p.x + box.left, p.y + box.top];
+}"""
 
-    Use as a context manager; leaving it always kills Chromium (and its children) and
-    removes its profile folder, also when a test fails.
+
+def is_local(url: str) -> bool:
+    """Whether ``url`` stays on this machine's page (file:, data:, about:, blob:).
+
+    >>> is_local("file:///tmp/x.html"), is_local("https://cdn.example/vis.js")
+    (True, False)
+    """
+    return url.startswith(LOCAL_SCHEMES)
+
+
+def chromium_or_skip() -> Path:
+    """The Chromium to launch; skips the test without one (fails under CI, which must have it)."""
+    missing = None
+    if not os.access(CHROMIUM, os.X_OK):
+        missing = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "Playwright for Python is not installed (pip install -e '.[dev]', or pip install playwright)"
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"{missing}, but CI must run the browser tests (.ci/run installs them).")
+        pytest.skip(f"{missing}; skipping the real-browser test.")
+    return CHROMIUM
+
+
+def _file_name(nodeid: str) -> str:
+    """A file name for a test id: ``tests/a/test_x.py::test_y[z]`` -> ``test_x-test_y_z``.
+
+    >>> _file_name("tests/ps_graph/inspection/test_viz.py::test_page[trained frozenlake]")
+    'test_viz-test_page_trained_frozenlake'
+    """
+    name = nodeid.rsplit("/", 1)[-1].replace(".py::", "::")
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name.replace("::", "-")).strip("_-") or "page"
+
+
+class BrowserPage:
+    """One test's page in Chromium, offline, watched for errors and requests.
+
+    Attributes
+    ----------
+    page : playwright.sync_api.Page, to click, type and evaluate with the Playwright API
+    requests : every URL the page (and its web sockets) tried to load, in order
+    errors : console errors and uncaught exceptions, as text
+    screenshots : the PNG files saved so far
     """
 
-    def __init__(self, executable: str | None = None, timeout: float = 30.0) -> None:
-        self.executable = executable or chromium_path()
-        if self.executable is None:
-            raise BrowserError("chromium is not installed (apt-get install chromium)")
-        self.timeout = timeout
-        self.events: list[dict] = []
-        self._replies: dict[int, dict] = {}
-        self._cond = threading.Condition()
-        self._next_id = 0
-        self._closed = False
-        self._closed_pipe = False
-        self._pid: int | None = None
-        self._profile = tempfile.mkdtemp(prefix="ps_graph_chromium_")
-        self._log = open(Path(self._profile).parent / (Path(self._profile).name + ".log"), "w+b")
-        self.session: str | None = None
+    def __init__(self, context: Any, name: str) -> None:
+        self.context = context
+        self.name = name
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.screenshots: list[Path] = []
+        self._opened = False
+        context.route("**/*", self._route)
+        if hasattr(context, "route_web_socket"):  # Playwright >= 1.48
+            context.route_web_socket("**/*", self._web_socket)
+        self.page = context.new_page()
+        self.page.set_default_timeout(30_000)
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
+        self.page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
 
-    # ---------------------------------------------------------------- process
-    def __enter__(self) -> Browser:
+    def _route(self, route: Any) -> None:
+        url = route.request.url
+        self.requests.append(url)
+        if is_local(url):
+            route.continue_()
+        else:
+            route.abort("blockedbyclient")
+
+    def _web_socket(self, socket: Any) -> None:
+        self.requests.append(socket.url)
+        socket.close()
+
+    # ------------------------------------------------------------------ driving
+    def open(self, path: str | os.PathLike, ready: str | None = None, timeout: float = 30.0) -> float:
+        """Open a local file (the page shown before is saved first); with ``ready``, wait until
+        that JavaScript expression is truthy. Returns the seconds from navigation to ready."""
+        if self._opened:
+            self.screenshot()
+        self._opened = True
+        start = time.monotonic()
+        self.page.goto(Path(path).resolve().as_uri(), wait_until="load", timeout=timeout * 1000)
+        if ready is not None:
+            self.wait_for(ready, timeout=max(timeout - (time.monotonic() - start), 0.1))
+        return time.monotonic() - start
+
+    def wait_for(self, expression: str, timeout: float = 30.0) -> Any:
+        """Poll a JavaScript expression until it is truthy; its value. Raises on timeout,
+        listing the page's errors."""
         try:
-            self._start()
-        except BaseException:
-            self.close()
-            raise
-        return self
+            handle = self.page.wait_for_function(expression, timeout=timeout * 1000, polling=50)
+        except Exception as exc:
+            raise AssertionError(f"timed out waiting for {expression!r}; page errors: {self.errors}") from exc
+        return handle.json_value()
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def evaluate(self, expression: str, arg: Any = None) -> Any:
+        """The value of a JavaScript expression (or of a function applied to ``arg``)."""
+        return self.page.evaluate(expression, arg)
 
-    def _start(self) -> None:
-        cmd_read, cmd_write = os.pipe()  # we write commands, Chromium reads them on its fd 3
-        reply_read, reply_write = os.pipe()  # Chromium writes on its fd 4, we read
-        # subprocess's pass_fds keeps fds at the numbers they have here, and Chromium needs
-        # exactly 3 and 4; posix_spawn's dup2 actions put them there (no shell, no
-        # preexec_fn). The child ends go to fds >= 10 first, so no dup2 overwrites another.
-        child_ends = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (cmd_read, reply_write)]
-        os.close(cmd_read)
-        os.close(reply_write)
-        log = self._log.fileno()
-        actions = [
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_DUP2, log, 1),
-            (os.POSIX_SPAWN_DUP2, log, 2),
-            (os.POSIX_SPAWN_DUP2, child_ends[0], 3),
-            (os.POSIX_SPAWN_DUP2, child_ends[1], 4),
-        ]
-        argv = [self.executable, *FLAGS, f"--user-data-dir={self._profile}", "about:blank"]
-        try:
-            # its own session, so closing can kill Chromium and every child it started
-            self._pid = os.posix_spawn(self.executable, argv, dict(os.environ), file_actions=actions, setsid=True)
-        finally:
-            for fd in child_ends:
-                os.close(fd)
-        self._out = os.fdopen(cmd_write, "wb", buffering=0)
-        self._in = os.fdopen(reply_read, "rb", buffering=0)
-        self._reader = threading.Thread(target=self._read_loop, daemon=True)
-        self._reader.start()
-        target = self.send("Target.createTarget", url="about:blank", session=False)["targetId"]
-        self.session = self.send("Target.attachToTarget", targetId=target, flatten=True, session=False)["sessionId"]
-        self.send("Network.enable")
-        self.send(
-            "Network.emulateNetworkConditions", offline=True, latency=0, downloadThroughput=-1, uploadThroughput=-1
-        )
-        self.send("Page.enable")
-        self.send("Runtime.enable")
+    def screenshot(self, label: str = "") -> Path:
+        """Save the page as PNG under :data:`SCREENSHOTS`; the file's path."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        stem = "-".join(x for x in (self.name, re.sub(r"[^A-Za-z0-9_.-]+", "_", label)) if x)
+        path = SCREENSHOTS / f"{stem}-{len(self.screenshots) + 1}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        self.screenshots.append(path)
+        return path
 
-    def _reaped(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` s for Chromium to exit; whether it did (and was reaped)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                pid, _ = os.waitpid(self._pid, os.WNOHANG)
-            except ChildProcessError:
-                return True
-            if pid:
-                return True
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.02)
+    # ------------------------------------------------------------------ checking
+    def outside_requests(self) -> list[str]:
+        """The URLs the page tried to load that are not local (all were blocked)."""
+        return [u for u in self.requests if not is_local(u)]
+
+    def problems(self) -> list[str]:
+        """What makes the test fail at teardown: errors, then requests that tried to leave."""
+        return self.errors + [f"request left the page: {u}" for u in self.outside_requests()]
+
+    def check(self, when: str) -> None:
+        """Fail the test when the page had problems (each is reported once)."""
+        problems = self.problems()
+        if problems:
+            self.forget()
+            pytest.fail(f"the page had {len(problems)} problem(s) {when}:\n" + "\n".join(problems), pytrace=False)
+
+    def forget(self) -> None:
+        """Drop the errors and requests seen so far (for tests that provoke them on purpose)."""
+        self.errors.clear()
+        self.requests.clear()
+
+    def node_point(self, clip_id: str, index: int) -> list[float]:
+        """Viewport point of a clip's node on the explorer page (``window.psGraph.network``, the
+        vis Network): the clip's document ``id`` and its ``index`` in the document's clips (the
+        page may name vis nodes by either). Fits the whole graph into view first."""
+        point = self.evaluate(_NODE_AT, [clip_id, index])
+        assert point is not None, "the page must expose its vis Network as window.psGraph.network for mouse tests"
+        return point
 
     def close(self) -> None:
-        """Kill Chromium's process group, close the pipes, delete the profile."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._pid is not None:
+        if self._opened:
             try:
-                os.killpg(self._pid, signal.SIGKILL)  # its session: Chromium and its children
-            except ProcessLookupError:
-                pass
-            if not self._reaped(10.0):
-                try:
-                    os.kill(self._pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self._reaped(5.0)
-        for f in (getattr(self, "_out", None), getattr(self, "_in", None)):
-            if f is not None:
-                try:
-                    f.close()
-                except OSError:
-                    pass
-        with self._cond:
-            self._cond.notify_all()
-        shutil.rmtree(self._profile, ignore_errors=True)
-        self._log.close()
-        Path(self._log.name).unlink(missing_ok=True)
+                self.screenshot()
+            finally:
+                self.context.close()
+        else:
+            self.context.close()
 
-    def log_tail(self, n: int = 2000) -> str:
-        """The end of Chromium's stdout/stderr, for error messages."""
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium (the system's, via Playwright) for the whole test session."""
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(executable), headless=True, args=FLAGS)
         try:
-            self._log.flush()
-            return Path(self._log.name).read_bytes()[-n:].decode("utf-8", "replace")
-        except (OSError, ValueError):
-            return ""
+            yield browser
+        finally:
+            browser.close()
 
-    # ---------------------------------------------------------------- protocol
-    def _read_loop(self) -> None:
-        buffer = b""
-        while True:
-            try:
-                chunk = self._in.read(65536)
-            except (OSError, ValueError):
-                chunk = b""
-            if not chunk:
-                break
-            buffer += chunk
-            *messages, buffer = buffer.split(b"\0")
-            for raw in messages:
-                message = json.loads(raw)
-                with self._cond:
-                    if "id" in message:
-                        self._replies[message["id"]] = message
-                    else:
-                        self.events.append(message)
-                    self._cond.notify_all()
-        with self._cond:
-            self._closed_pipe = True
-            self._cond.notify_all()
 
-    def send(self, method: str, session: bool = True, **params) -> dict:
-        """Send one command (to the page's session unless ``session=False``); its result."""
-        with self._cond:
-            self._next_id += 1
-            msg_id = self._next_id
-        message = {"id": msg_id, "method": method, "params": params}
-        if session and self.session is not None:
-            message["sessionId"] = self.session
-        try:
-            self._out.write(json.dumps(message).encode() + b"\0")
-        except OSError as exc:
-            raise BrowserError(f"Chromium's pipe closed ({exc}); its log:\n{self.log_tail()}") from None
-        deadline = time.monotonic() + self.timeout
-        with self._cond:
-            while msg_id not in self._replies:
-                left = deadline - time.monotonic()
-                if left <= 0 or self._closed_pipe or self._closed:
-                    raise BrowserError(f"no reply to {method} from Chromium; its log:\n{self.log_tail()}")
-                self._cond.wait(left)
-            reply = self._replies.pop(msg_id)
-        if "error" in reply:
-            raise BrowserError(f"{method} failed: {reply['error']}")
-        return reply.get("result", {})
+@pytest.fixture
+def browser_page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[BrowserPage]:
+    """A fresh offline page for one test; fails the test on a JS error or a request that left."""
+    context = chromium.new_context(viewport=VIEWPORT, service_workers="block", offline=True)
+    page = BrowserPage(context, _file_name(request.node.nodeid))
+    try:
+        yield page
+    finally:
+        page.close()
+    page.check("after the test")
 
-    def evaluate(self, expression: str):
-        """The value of a JavaScript expression in the page."""
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
-        if "exceptionDetails" in result:
-            raise BrowserError(f"{expression!r} threw: {result['exceptionDetails']}")
-        return result["result"].get("value")
 
-    def navigate(self, url: str) -> None:
-        reply = self.send("Page.navigate", url=url)
-        if reply.get("errorText"):
-            raise BrowserError(f"opening {url} failed: {reply['errorText']}")
-
-    def wait_for(self, expression: str, timeout: float | None = None, poll: float = 0.05):
-        """Poll ``expression`` until it is truthy; its value. Raises on timeout."""
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
-        last_error = None
-        while True:
-            try:  # while the page loads, document.body may still be null
-                value = self.evaluate(expression)
-            except BrowserError as exc:
-                value, last_error = None, exc
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise BrowserError(
-                    f"timed out waiting for {expression!r} (last error: {last_error}); "
-                    f"page errors: {self.console_errors()}; Chromium's log:\n{self.log_tail()}"
-                )
-            time.sleep(poll)
-
-    def hover(self, x: float, y: float) -> None:
-        """Move the mouse to viewport point (x, y)."""
-        self.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
-
-    def screenshot(self) -> bytes:
-        """A PNG of the page's viewport."""
-        return base64.b64decode(self.send("Page.captureScreenshot", format="png")["data"])
-
-    def requested_urls(self) -> list[str]:
-        """The URL of every request the page started (``Network.requestWillBeSent``)."""
-        with self._cond:
-            return [
-                e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"
-            ]
-
-    def console_errors(self) -> list[str]:
-        """Exceptions thrown in the page (``Runtime.exceptionThrown``)."""
-        with self._cond:
-            return [json.dumps(e["params"])[:500] for e in self.events if e.get("method") == "Runtime.exceptionThrown"]
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Make a test that used :func:`browser_page` fail (not only error at teardown) when its page
+    had a JavaScript error or a request that tried to leave."""
+    result = yield
+    page = getattr(item, "funcargs", {}).get("browser_page")
+    if isinstance(page, BrowserPage):
+        page.check("during the test")
+    return result

@@ -45,7 +45,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("inspect", help=HELP, description=DESCRIPTION)
     parser.add_argument("saved", type=Path, metavar="SAVED.json", help="a file written by ps_graph.save")
     parser.add_argument(
-        "--html", type=Path, metavar="OUT.html", help="write the interactive ECM view (one self-contained page) here"
+        "--html",
+        type=Path,
+        metavar="OUT.html",
+        help="write the ECM explorer (one self-contained, offline page: exact explanations, filters, policy map) here",
+    )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="B.json",
+        help="--html also shows this second saved PS agent (same environment): its hopping probabilities "
+        "on the same edges and its explanations",
     )
     parser.add_argument(
         "--explain",
@@ -132,11 +142,28 @@ def load_ps_agent(path: Path) -> Any:
     return loaders[0](path)
 
 
+def _labelled(agent, clip, ecm_label: str) -> str:
+    """What shows ``clip``: the agent's labels (:mod:`ps_graph.labels`), else the ECM's label."""
+    labels = getattr(agent, "labels", None)
+    return ecm_label if labels is None else labels.clip(clip, getattr(agent, "ecm", None))
+
+
 def _print_summary(agent, rows_shown: int, out) -> None:
     from ..inspection.decision import is_factorized
     from ..inspection.explain import policy_summary
 
-    rows = policy_summary(agent)
+    rows = [
+        dataclasses.replace(
+            row,
+            label=_labelled(agent, row.percept, row.label),
+            action_labels={a: _labelled(agent, a, name) for a, name in row.action_labels.items()},
+        )
+        for row in policy_summary(agent)
+    ]
+    labels = getattr(agent, "labels", None)
+    if labels is not None and labels.actions:
+        names = ", ".join(f"{a} = {labels.action(a)}" for a in agent.actions)
+        print(f"actions: {printable(names, 300)}", file=out)
     what = "decider" if is_factorized(agent) else "percept"  # multi-excitation: a row per deciding clip
     print(f"{len(rows)} {what}s; most likely action per {what} (first {min(len(rows), rows_shown)}):", file=out)
     for row in rows[:rows_shown]:
@@ -148,10 +175,32 @@ def _print_summary(agent, rows_shown: int, out) -> None:
         )
 
 
-def _printable_explanation(explanation):
-    """``explanation`` with every clip's name (its label, else its key) escaped for the terminal."""
-    names = {clip: printable(explanation.labels.get(clip, str(clip)), LABEL_LIMIT) for clip in explanation.clips()}
+def _printable_explanation(explanation, agent=None):
+    """``explanation`` with every clip's name (the agent's label, else the ECM's, else its key)
+    escaped for the terminal."""
+    names = {
+        clip: printable(_labelled(agent, clip, explanation.labels.get(clip, str(clip))), LABEL_LIMIT)
+        for clip in explanation.clips()
+    }
     return dataclasses.replace(explanation, labels=names)
+
+
+def _named_percept(text: str, keys: list, agent) -> object:
+    """The percept key ``text`` names: as :func:`~ps_graph.cli.args.parse_percept` reads it
+    (JSON, or a key as shown), else the one percept the agent's labels label ``text``."""
+    try:
+        return parse_percept(text, keys)
+    except CommandError:
+        labels = getattr(agent, "labels", None)
+        named = [] if labels is None else [key for key in keys if labels.percept(key) == text]
+        if len(named) == 1:
+            return named[0]
+        if len(named) > 1:
+            shown = ", ".join(printable(repr(k), LABEL_LIMIT) for k in named[:5])
+            raise CommandError(
+                f"{printable(text, LABEL_LIMIT)!r} labels {len(named)} percepts ({shown}); name one by its key."
+            ) from None
+        raise
 
 
 def _explained(agent, text: str, keys: list) -> object:
@@ -159,7 +208,7 @@ def _explained(agent, text: str, keys: list) -> object:
     from ..inspection.decision import is_factorized
 
     if not is_factorized(agent):
-        return ("percept", parse_percept(text, keys))
+        return ("percept", _named_percept(text, keys, agent))
     try:
         return _tuples(json.loads(text))
     except ValueError:
@@ -180,21 +229,31 @@ def run(args: argparse.Namespace) -> int:
     keys = [clip[1] for clip in ecm.clips("percept")]
     if args.explain is not None:
         explanation = explain(agent, _explained(agent, args.explain, keys), k=args.paths)
-        print(_printable_explanation(explanation).to_text(), file=out)
+        print(_printable_explanation(explanation, agent).to_text(), file=out)
     else:
         _print_summary(agent, args.rows, out)
     if args.html is not None:
-        from ..inspection.viz import write_html
-
-        percepts = None
-        if args.percepts:
-            percepts = [("percept", parse_percept(text, keys)) for text in args.percepts]
-        path = write_html(
-            ecm,
-            args.html,
-            percepts=percepts,
-            min_probability=args.min_probability,
-            title=f"ECM of {Path(args.saved).name}",
-        )
-        print(f"wrote {printable(path, 300)}", file=out)
+        _write_explorer(agent, args, keys, out)
+    elif args.compare is not None:
+        raise CommandError("--compare adds a second agent to the explorer page: give --html OUT.html too.")
     return 0
+
+
+def _write_explorer(agent, args: argparse.Namespace, keys: list, out) -> None:
+    """``--html`` (with ``--compare``, ``--percepts``, ``--min-probability``): write the explorer page."""
+    from ..inspection.viz import write_html
+
+    percepts = None
+    if args.percepts:
+        percepts = [("percept", _named_percept(text, keys, agent)) for text in args.percepts]
+    other = None if args.compare is None else load_ps_agent(args.compare)
+    path = write_html(
+        agent,
+        args.html,
+        percepts=percepts,
+        min_probability=args.min_probability,
+        title=f"ECM of {Path(args.saved).name}",
+        compare=other,
+        compare_title=None if args.compare is None else f"ECM of {Path(args.compare).name}",
+    )
+    print(f"wrote {printable(path, 300)}", file=out)

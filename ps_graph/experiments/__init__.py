@@ -81,6 +81,7 @@ logger.
 """
 
 from ..registry import AgentKind, register_agent
+from .robust import ProfileResult, iqm, iqm_interval, performance_profile
 from .runner import BACKENDS, compare, run_one
 from .single import make_env, run_spec
 from .specs import AgentSpec, EnvSpec, RunSpec, derive_seeds, expand
@@ -109,5 +110,9 @@ __all__ = [
     "run_spec",
     "save_run",
     "summarize",
+    "iqm",
+    "iqm_interval",
+    "performance_profile",
+    "ProfileResult",
     "write_summary_csv",
 ]

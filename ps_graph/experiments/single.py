@@ -15,6 +15,7 @@ import numpy as np
 from ..checks import printable, show
 from ..errors import ConfigError, PSGraphError
 from ..registry import agent_kind
+from ..stopping import StoppingRule
 from ..training import TrainResult, train
 from .specs import AgentSpec, EnvSpec, RunSpec  # noqa: F401  (AgentSpec: for the doctest)
 
@@ -162,27 +163,53 @@ def validate(specs: Sequence[RunSpec]) -> None:
             env.close()
 
 
-def run_spec(spec: RunSpec, build: Callable[[Any, RunSpec], Any] | None = None) -> TrainResult:
+class _Clock(StoppingRule):
+    """Records each episode's end time (seconds since ``start``) and asks ``rule``, if any."""
+
+    def __init__(self, rule: StoppingRule | None) -> None:
+        self.rule, self.start = rule, time.perf_counter()
+        self.times: list[float] = []
+
+    def done(self, history: Any) -> bool:
+        self.times.append(time.perf_counter() - self.start)
+        return self.rule is not None and self.rule.done(history)
+
+    def reason(self) -> str:
+        return self.rule.reason() if self.rule is not None else super().reason()
+
+
+def run_spec(
+    spec: RunSpec, build: Callable[[Any, RunSpec], Any] | None = None, *, stop: StoppingRule | None = None
+) -> TrainResult:
     """Run one spec in this process and return its result; writes nothing.
 
     ``build`` defaults to the registered kind's. The result's ``info`` holds
     ``episode_wall_time`` (seconds from the start of training to the end of each episode)
     and ``agent_config`` (the agent's resolved hyperparameters, ``agent.config.to_dict()``,
-    or None for agents without one).
+    or None for agents without one). ``stop``, a :class:`~ps_graph.stopping.StoppingRule`
+    such as ``StopWhenMeanReturn(last=100, at_least=0.9)``, ends the run early when it holds:
+    the result then has the episodes completed and ``info["stopped"]`` (its ``stopped``).
 
     >>> spec = RunSpec(AgentSpec("ps-fast"), EnvSpec("FrozenLake-v1"), run=0, seed=3, episodes=5)
     >>> a, b = run_spec(spec), run_spec(spec)
     >>> a.episodes, bool((a.returns == b.returns).all() and (a.lengths == b.lengths).all())
     (5, True)
+    >>> from ps_graph.stopping import StopWhenMeanReturn
+    >>> early = run_spec(spec, stop=StopWhenMeanReturn(last=2, at_least=0.0))
+    >>> early.episodes, early.stopped
+    (2, 'the mean return over the last 2 episodes reached 0')
     """
+    if stop is not None and not isinstance(stop, StoppingRule):
+        raise ConfigError(
+            f"stop must be a StoppingRule such as StopWhenMeanReturn(last=100, at_least=0.9), or None; got {stop!r}."
+        )
     if build is None:
         build = agent_kind(spec.agent.kind).builder()
     env = make_env(spec.env)
     try:
         agent = build(env, spec)
         agent_config = _agent_config(agent)
-        times: list[float] = []
-        start = time.perf_counter()
+        clock = _Clock(stop)
         result = train(
             agent,
             env,
@@ -190,17 +217,17 @@ def run_spec(spec: RunSpec, build: Callable[[Any, RunSpec], Any] | None = None) 
             total_steps=spec.total_steps,
             seed=spec.seed,
             max_steps=spec.max_steps,
-            callback=lambda *_: times.append(time.perf_counter() - start),
+            callback=clock,
         )
     finally:
         env.close()
-    return TrainResult(
-        result.returns,
-        result.lengths,
-        result.terminated,
-        result.wall_time,
-        info={"episode_wall_time": np.asarray(times, dtype=np.float64), "agent_config": agent_config},
-    )
+    info: dict[str, Any] = {
+        "episode_wall_time": np.asarray(clock.times, dtype=np.float64),
+        "agent_config": agent_config,
+    }
+    if result.stopped is not None:
+        info["stopped"] = result.stopped
+    return TrainResult(result.returns, result.lengths, result.terminated, result.wall_time, info=info)
 
 
 def _agent_config(agent) -> dict[str, Any] | None:

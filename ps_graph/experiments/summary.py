@@ -1,4 +1,5 @@
-"""Summaries of a comparison: final performance, area under the curve, episodes to a threshold."""
+"""Summaries of a comparison: final performance (mean and normal interval, and the robust
+interquartile mean with a bootstrap interval), area under the curve, episodes to a threshold."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from ..errors import ConfigError
 from ..files import atomic_write_text
 from ..inspection.plots import mean_and_ci, moving_average
 from ..training import TrainResult
+from .robust import RESAMPLES, generator, iqm_interval
 
 __all__ = ["SummaryRow", "plot_comparison", "summarize", "write_summary_csv"]
 
@@ -44,6 +46,9 @@ class SummaryRow:
         never does counts as infinitely late, so this is None unless more than half the runs
         got there (or when no threshold was asked)
     reached : number of runs that reached the threshold
+    iqm, iqm_low, iqm_high : interquartile mean over runs of the same per-run final scores as
+        ``final_mean`` and its 95 % percentile bootstrap interval over runs
+        (:func:`ps_graph.experiments.robust.iqm_interval`; None in rows built without them)
     """
 
     agent: str
@@ -59,6 +64,9 @@ class SummaryRow:
     window: int | None = None
     episodes_to_threshold: float | None = None
     reached: int | None = None
+    iqm: float | None = None
+    iqm_low: float | None = None
+    iqm_high: float | None = None
 
 
 def _episodes_to(values: np.ndarray, threshold: float, window: int) -> float:
@@ -77,6 +85,8 @@ def summarize(
     *,
     window: int = 10,
     metric: str = "return",
+    seed: int | np.random.Generator | None = 0,
+    resamples: int = RESAMPLES,
 ) -> list[SummaryRow]:
     """One :class:`SummaryRow` per (agent, environment) of ``results`` (from ``compare`` or
     ``load_results``).
@@ -85,16 +95,25 @@ def summarize(
     2 episodes: run means 1 and 0.5, so 0.75. AUC: run means 2/3 and 1/3, so 0.5. With
     window 1 and threshold 1 the runs reach it at episodes 2 and 3; the median is 2.5.
 
+    Beside the mean and its normal interval, each row has the interquartile mean of the per-run
+    final scores and its bootstrap interval (``resamples`` resamples of the runs, drawn from one
+    Generator made from ``seed`` (an int, a Generator used as is, or None for fresh entropy), row
+    after row; the default seed 0 makes a summary reproducible).
+
     >>> def run(r): return TrainResult(np.array(r, float), np.ones(len(r), int), np.ones(len(r), bool))
     >>> row, = summarize({("ps", "env"): [run([0, 1, 1]), run([0, 0, 1])]}, last=2, threshold=1, window=1)
     >>> row.final_mean, row.auc, row.episodes_to_threshold, row.reached
     (0.75, 0.5, 2.5, 2)
+    >>> row.iqm, row.iqm_low, row.iqm_high
+    (0.75, 0.5, 1.0)
     """
     last = check_int("last", last, 1)
     window = check_int("window", window, 1)
     check_choice("metric", metric, METRICS, hint="'success' counts episodes with a positive return.")
     if threshold is not None:
         threshold = check_real("threshold", threshold, hint="None skips episodes-to-threshold.")
+    rng = generator(seed)
+    resamples = check_int("resamples", resamples, 1)
     if not isinstance(results, Mapping):
         raise ConfigError(
             f"results must be a dict {{(agent, env): [TrainResult, ...]}} as compare() returns; "
@@ -108,7 +127,13 @@ def summarize(
         if not runs or not all(isinstance(r, TrainResult) and r.episodes for r in runs):
             raise ConfigError(f"results[{key!r}] must be a non-empty list of TrainResults with at least one episode.")
         curves = [r.returns if metric == "return" else (r.returns > 0).astype(float) for r in runs]
-        final, final_ci = mean_and_ci(np.array([c[-last:].mean() for c in curves]))
+        finals = np.array([c[-last:].mean() for c in curves])
+        if not np.isfinite(finals).all():
+            raise ConfigError(
+                f"results[{key!r}] has runs whose final {metric} is NaN or infinite; drop or fix those runs first."
+            )
+        final, final_ci = mean_and_ci(finals)
+        iqm = iqm_interval([finals], seed=rng, resamples=resamples)
         auc, auc_ci = mean_and_ci(np.array([c.mean() for c in curves]))
         to = reached = None
         if threshold is not None:
@@ -131,6 +156,7 @@ def summarize(
                 window if threshold is not None else None,
                 to,
                 reached,
+                *iqm,
             )
         )
     return rows

@@ -18,7 +18,12 @@ Modules
 :mod:`~ps_graph.inspection.drawing`
     :func:`draw_ecm` (a layered static drawing), :func:`plot_policy_map` (arrows per grid cell).
 :mod:`~ps_graph.inspection.viz`
-    :func:`to_html` / :func:`write_html` / :func:`show`: the interactive, offline ECM page (pyvis).
+    :func:`to_html` / :func:`write_html` / :func:`show`: the ECM explorer, an interactive offline
+    page (ask a clip, filters, training timeline, comparison of two agents, a ``window.psGraph``
+    JavaScript API); :func:`read_data` reads its document back.
+:mod:`~ps_graph.inspection.explorer`
+    :func:`explorer_data`: the explorer's JSON document (exact explanations per percept,
+    timeline snapshots, the comparison, the policy map), built from an agent or ECM.
 :mod:`~ps_graph.inspection.plots`
     :func:`plot_learning_curves` and its helpers (:func:`moving_average`, :func:`mean_and_ci`,
     :func:`resample_on_steps`).
@@ -46,13 +51,14 @@ picture is made.
 from .decision import DeciderShare, decider_shares
 from .drawing import DIRECTIONS, draw_ecm, plot_policy_map
 from .explain import Explanation, PerceptPolicy, explain, policy_records, policy_summary
+from .explorer import explorer_data
 from .export import to_export_graph, write_gexf, write_graphml, write_node_link_json
 from .highlight import DecisionHighlight, decision_highlight
 from .palette import KIND_COLOURS, glow_colour, kind_colour
 from .plots import mean_and_ci, moving_average, plot_learning_curves, resample_on_steps
 from .sources import clip_labels, ecm_of
 from .timeline import TIMELINE_FIELDS, Timeline, plot_timeline, write_dynamic_gexf, write_timeline_csv
-from .viz import show, to_html, write_html
+from .viz import read_data, show, to_html, write_html
 
 __all__ = [
     # explain
@@ -74,6 +80,8 @@ __all__ = [
     "to_html",
     "write_html",
     "show",
+    "read_data",
+    "explorer_data",
     # plots
     "plot_learning_curves",
     "moving_average",

@@ -112,6 +112,7 @@ def write_report(
     ecm_source: Any = None,
     ecm_caption: str = "",
     ecm_title: str | None = None,
+    ecm_options: Mapping[str, Any] | None = None,
     optimum: Mapping[str, Optimum] | None = None,
     title: str = "ps_graph comparison",
     last: int = 100,
@@ -132,6 +133,8 @@ def write_report(
         view; an agent the PS file format holds is also saved as ``ps_agent.json`` (:func:`ps_graph.save`).
     ecm_caption : text under the ECM heading (say which agent and run it is).
     ecm_title : the heading inside the ECM view (default: its clip and edge counts).
+    ecm_options : more options of the ECM explorer (:func:`~ps_graph.inspection.explorer.explorer_data`),
+        e.g. ``grid=env`` for the policy map of a grid world, ``timeline=``.
     optimum : ``{env name: Optimum}`` from :func:`~ps_graph.report.exact_optimum`; shown per
         environment and, where comparable, drawn as a dashed line on the reward panel.
     title : the page's title.
@@ -154,7 +157,7 @@ def write_report(
     written += [curve.path for curve in curves]
     ecm = None
     if ecm_source is not None:
-        ecm, saved = ecm_section(ecm_source, out, caption=ecm_caption, title=ecm_title)
+        ecm, saved = ecm_section(ecm_source, out, caption=ecm_caption, title=ecm_title, options=ecm_options)
         written += [saved] if saved is not None else []
     page = Page(
         title,

@@ -39,7 +39,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 AGENT_JSON = "ps_agent.json"
-MAX_ECM_PERCEPTS = 60  # larger ECMs are drawn from their most visited percepts only
+MAX_ECM_PERCEPTS = 2_000  # larger ECMs are shown from their most visited percepts only (the page stays small)
 
 
 # ---------------------------------------------------------------------- summary
@@ -76,6 +76,11 @@ def _explain(first) -> str:
         "± the half-width of a normal 95 % confidence interval. AUC: each run's mean over all its episodes, "
         "the same way."
     )
+    if getattr(first, "iqm", None) is not None:
+        text += (
+            " Final IQM: the interquartile mean (the mean of the middle 50 %) of the runs' final scores, "
+            "with a 95 % percentile bootstrap interval over runs (Agarwal et al., NeurIPS 2021)."
+        )
     if first.threshold is not None:
         text += (
             f" Episodes to {first.threshold:g}: the median over runs of the first episode that ends "
@@ -137,7 +142,7 @@ def curves_section(results: Mapping, out: Path, *, window: int, optimum: Mapping
 # ---------------------------------------------------------------------- the ECM
 @dataclass(frozen=True)
 class EcmSection:
-    """The interactive ECM view (a whole viz page, shown in a sandboxed iframe) and its notes.
+    """The ECM explorer (a whole :mod:`~ps_graph.inspection.viz` page, shown in a sandboxed iframe) and its notes.
 
     ``shows`` says which clips are drawn; ``saved`` is the file name of the saved agent, or
     None when the source is not an agent the PS agent file format holds.
@@ -149,21 +154,21 @@ class EcmSection:
     saved: str | None
 
 
-def _ecm_view(source: Any, title: str | None) -> tuple[str, str]:
-    """The viz page of ``source`` and a note on what it shows (large ECMs: the most visited percepts)."""
+def _ecm_view(source: Any, title: str | None, options: Mapping[str, Any]) -> tuple[str, str]:
+    """The explorer page of ``source`` and a note on what it shows (very large ECMs: the most visited percepts)."""
     from ..inspection.sources import ecm_of
     from ..inspection.viz import to_html
 
     ecm, _ = ecm_of(source)
     percepts = ecm.clips("percept")
     if len(percepts) <= MAX_ECM_PERCEPTS:
-        return to_html(source, title=title), f"all {len(percepts)} percept clips"
+        return to_html(source, title=title, **options), f"all {len(percepts)} percept clips"
     top = sorted(percepts, key=ecm.visits, reverse=True)[:MAX_ECM_PERCEPTS]
     note = (
         f"the {MAX_ECM_PERCEPTS} most visited of {len(percepts)} percept clips and what they reach "
-        "(ps-graph inspect --html draws any part)"
+        "(ps-graph inspect --html shows the whole agent)"
     )
-    return to_html(source, title=title, percepts=top), note
+    return to_html(source, title=title, percepts=top, **options), note
 
 
 def save_agent(source: Any, out: Path) -> Path | None:
@@ -193,9 +198,12 @@ def save_agent(source: Any, out: Path) -> Path | None:
     return None
 
 
-def ecm_section(source: Any, out: Path, *, caption: str, title: str | None) -> tuple[EcmSection, Path | None]:
+def ecm_section(
+    source: Any, out: Path, *, caption: str, title: str | None, options: Mapping[str, Any] | None = None
+) -> tuple[EcmSection, Path | None]:
     """The ECM section of ``source`` (an ECM, or an agent that has one), and the agent file
-    written beside the page (None when there is none, see :func:`save_agent`)."""
-    view, shows = _ecm_view(source, title)
+    written beside the page (None when there is none, see :func:`save_agent`); ``options``
+    go to the explorer (:func:`~ps_graph.inspection.explorer.explorer_data`)."""
+    view, shows = _ecm_view(source, title, options or {})
     saved = save_agent(source, out)
     return EcmSection(view, shows, caption, None if saved is None else saved.name), saved

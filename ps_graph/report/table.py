@@ -4,6 +4,14 @@
 >>> header, body = summary_table([SummaryRow("ps", "E", 2, "return", 10, 0.75, 0.1, 0.5, 0.05)])
 >>> header[3], body[0][3]
 ('final return (last 10)', '0.750 ± 0.100')
+
+Rows with an interquartile mean (as :func:`~ps_graph.experiments.summarize` makes them) get a
+column for it and its bootstrap interval, after the final mean:
+
+>>> row = SummaryRow("ps", "E", 8, "return", 10, 0.75, 0.1, 0.5, 0.05, iqm=0.8, iqm_low=0.6, iqm_high=1.0)
+>>> header, body = summary_table([row])
+>>> header[4], body[0][4]
+('final IQM [95 % CI]', '0.800 [0.600, 1.000]')
 """
 
 from __future__ import annotations
@@ -20,19 +28,28 @@ def _pm(mean: float, ci: float) -> str:
     return f"{mean:.3f} ± {ci:.3f}"
 
 
+def _interval(point: float, low: float, high: float) -> str:
+    return f"{point:.3f} [{low:.3f}, {high:.3f}]"
+
+
 def summary_table(rows: Sequence) -> tuple[list[str], list[list[str]]]:
     """The header and the cells (strings) of :func:`~ps_graph.experiments.summarize` rows;
     no rows give an empty header. The threshold column is there when the rows have one."""
     if not rows:
         return [], []
     first = rows[0]
-    header = ["agent", "environment", "runs", f"final {first.metric} (last {first.last})", f"AUC ({first.metric})"]
+    robust = getattr(first, "iqm", None) is not None
+    header = ["agent", "environment", "runs", f"final {first.metric} (last {first.last})"]
+    header += ["final IQM [95 % CI]"] if robust else []
+    header.append(f"AUC ({first.metric})")
     threshold = first.threshold is not None
     if threshold:
         header.append(f"episodes to {first.threshold:g} (window {first.window})")
     body = []
     for row in rows:
-        cells = [row.agent, row.env, str(row.runs), _pm(row.final_mean, row.final_ci), _pm(row.auc, row.auc_ci)]
+        cells = [row.agent, row.env, str(row.runs), _pm(row.final_mean, row.final_ci)]
+        cells += [_interval(row.iqm, row.iqm_low, row.iqm_high)] if robust else []
+        cells.append(_pm(row.auc, row.auc_ci))
         if threshold:
             to = "not reached" if row.episodes_to_threshold is None else f"{row.episodes_to_threshold:g}"
             cells.append(f"{to} ({row.reached}/{row.runs} runs)")

@@ -457,7 +457,7 @@ def test_edited_files_give_clear_errors(tmp_path, saved, agent, field, value, fr
 def test_the_saved_fixture_files_load(tmp_path, saved):
     """The files the mutations start from are valid, so each error above comes from its edit."""
     for name, doc in saved.items():
-        assert doc["format"] == FORMAT and doc["version"] == 2 < VERSION  # no initial_h: still written as version 2
+        assert doc["format"] == FORMAT and doc["version"] == 5 == VERSION  # for_env's labels (without: version 2)
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps(doc))
         assert type(load(path)).__name__ == name

@@ -67,7 +67,7 @@ def test_a_factorized_agent_with_conjunctions_continues_bit_for_bit(tmp_path, hp
     _, obs = run(agent, env, obs, 400)
     path = continues_bit_for_bit(tmp_path, agent, env, obs, 600)
     doc = json.loads(path.read_text())
-    assert doc["version"] == VERSION == 4 and doc["config"]["percepts"] == "factorized"
+    assert doc["version"] == VERSION == 5 and doc["config"]["percepts"] == "factorized"  # with for_env's labels
     assert doc["growth"] == (None if agent.growth is None else agent.growth.to_json())
     assert doc.get("priming", []) == [{"action": a, "term": t} for a, t in hp.get("priming", {}).items()]
     hidden = [c for c in doc["ecm"]["clips"] if c["kind"] == "hidden"]
@@ -86,7 +86,7 @@ def test_voting_and_primed_agents_continue_bit_for_bit(tmp_path, cls):
     _, obs = run(agent, env, obs, 800)
     path = continues_bit_for_bit(tmp_path, agent, env, obs, 1500)
     doc = json.loads(path.read_text())
-    assert doc["version"] == 4 and doc["config"]["votes"] == 3
+    assert doc["version"] == 5 and doc["config"]["votes"] == 3  # with for_env's labels
     assert doc["priming"] == [{"action": 0, "term": -0.4}, {"action": 2, "term": 0.7}]
     assert load(path).priming == PRIMING
     h = np.ravel(agent.h_matrix()) if cls is TwoLayerPS else [e[2] for e in agent.ecm.snapshot()["edges"]]
@@ -143,6 +143,7 @@ def saved(tmp_path_factory):
     obs, _ = env.reset(seed=4)
     _, obs = run(fast, env, obs, 300)
     fast.act(obs)
+    agent.labels = fast.labels = None  # without for_env's labels: version 4 files
     return {
         name: json.loads(save(a, folder / f"{name}.json").read_text())
         for name, a in (("PSAgent", agent), ("TwoLayerPS", fast))

@@ -41,7 +41,8 @@ def test_summary_lists_each_percepts_most_likely_action(saved, capsys):
     rows = ps_graph.policy_summary(agent)
     assert f"{len(rows)} percepts" in out
     first = rows[0]
-    assert f"{first.label:>12} -> {first.most_likely_label}" in out
+    labels = agent.labels  # FrozenLake's: "row 0, col 0 -> LEFT"
+    assert f"{labels.clip(first.percept):>12} -> {labels.clip(first.most_likely)}" in out
     assert out.count(" -> ") == 3
 
 
@@ -51,7 +52,8 @@ def test_explain_prints_the_exact_probabilities(saved, capsys):
     out = capsys.readouterr().out
     probs = agent.ecm.action_probabilities(("percept", 0))
     best = max(probs, key=probs.get)
-    assert f"{best[1]}  {probs[best]:.4f}  <- most likely" in out
+    name = agent.labels.clip(best)  # FrozenLake's action names, padded to the longest (RIGHT)
+    assert f"{name:<5}  {probs[best]:.4f}  <- most likely" in out
     assert "2 most probable walks" in out
 
 

@@ -135,6 +135,9 @@ def test_inspect_prints_labels_with_control_characters_escaped(tmp_path, capsys)
     hostile = "\x1b[2J\x1b[31mpwned\nfake line\r" + "x" * 500
     for clip in saved["ecm"]["clips"]:
         clip["label"] = hostile
+    saved["labels"]["actions"] = [hostile] * 4  # and FrozenLake's labels, which inspect shows instead
+    for entry in saved["labels"]["percepts"]:
+        entry["label"] = hostile
     path.write_text(json.dumps(saved))
     for extra in ([], ["--explain", "0"]):
         assert main(["inspect", str(path), *extra]) == 0

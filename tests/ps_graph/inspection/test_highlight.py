@@ -1,5 +1,6 @@
-"""A decision highlighted in the static drawing and the HTML view: the excited percept clips, the
-deciders and the decision's edges (the most probable one, or the agent's last)."""
+"""A decision highlighted in the static drawing and the explorer page: the excited percept clips, the
+deciders and the decision's edges (the most probable one, or the agent's last); on the page, its
+document's "decision" part and ``window.psGraph.decision()`` in a real browser."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from ps_graph import ConfigError, PSAgent
 from ps_graph.growth import Conjunctions
 from ps_graph.inspection.drawing import draw_ecm
 from ps_graph.inspection.highlight import decision_highlight
-from ps_graph.inspection.palette import DECISION
-from ps_graph.inspection.viz import to_html
+from ps_graph.inspection.viz import read_data, to_html, write_html
 from ps_graph.keys import key_id
+from tests.browser import EXPLORER_READY
 from tests.ps_graph.inspection.test_decision import A0, A1, C01, C02, C12, X0_1, X1_0, X2_1, one_body, two_body
-from tests.ps_graph.inspection.test_viz import page_data, script_elements
+from tests.ps_graph.inspection.test_viz import script_elements
 
 S, H = ("percept", "s"), ("hidden", "h")
 
@@ -112,34 +113,73 @@ def test_drawing_a_walk_and_clips_not_created_yet():
     assert len(decision_arrows(ax)) == 1 and "the last decision" in ax.get_title()
 
 
-# ---------------------------------------------------------------------- the HTML view
+# ---------------------------------------------------------------------- the explorer page
+DECISION_JS = "() => window.psGraph.decision()"
+ROLES_BY_HAND = {  # two_body on [1, 0, 1]: shares 4/9, 3/9, 2/9 (largest first); the most probable hop x0=1 & x1=0 -> 1
+    X0_1: "excited percept clip",
+    X1_0: "excited percept clip",
+    X2_1: "excited percept clip",
+    C01: "decider (share 0.4444)",
+    C12: "decider (share 0.3333)",
+    C02: "decider (share 0.2222)",
+    A1: "on the most probable decision (P = 0.3333)",
+}
+
+
 def test_view_highlights_the_decision():
     agent = two_body()
-    page = to_html(agent, decision=[1, 0, 1], min_probability=0.9)  # the decision's hop has P = 3/4
-    nodes, edges, _ = page_data(page)
-    by_id = {n["id"]: n for n in nodes}
-    decider = by_id[key_id(C01)]
-    assert decider["borderWidth"] == 4 and decider["color"]["border"] == DECISION
-    assert "highlighted: decider (share 0.4444)" in decider["title"]
-    assert "highlighted: excited percept clip" in by_id[key_id(X2_1)]["title"]
-    assert by_id[key_id(A0)]["color"] == "#59a14f"  # not part of the decision: plain
-    chosen = [e for e in edges if e["color"]["color"] == DECISION]
-    assert [(e["from"], e["to"]) for e in chosen] == [(key_id(C01), key_id(A1))]
-    assert chosen[0]["probability"] == pytest.approx(3 / 4)
-    assert "highlighted: the most probable decision (P = 0.3333)" in chosen[0]["title"]
-    assert '<span class="psgraph-decision">highlighted (orange): the most probable decision' in page
-    assert "psgraph-decision" not in to_html(agent).split("</style>")[-1]  # no note without a decision
+    data = read_data(to_html(agent, decision=[1, 0, 1], min_probability=0.9))  # the decision's hop has P = 3/4
+    decision = data["decision"]
+    assert decision["what"] == "the most probable decision (P = 0.3333)"
+    assert [(c["id"], c["role"]) for c in decision["clips"]] == [(key_id(c), r) for c, r in ROLES_BY_HAND.items()]
+    assert decision["edges"] == [[key_id(C01), key_id(A1)]]
+    (hop,) = [e for e in data["edges"] if (e["from"], e["to"]) == (key_id(C01), key_id(A1))]
+    assert hop["p"] == pytest.approx(3 / 4)  # below the starting threshold: the page draws it anyway
+    assert data["default_view"]["selected"] == key_id(C01)  # the page opens on the deciding clip
+    assert data["default_view"]["threshold"] == 0.9
+    assert read_data(to_html(agent))["decision"] is None  # nothing highlighted without a decision
 
 
-def test_view_keeps_hostile_labels_as_text():
+def test_the_page_draws_the_decision(tmp_path, browser_page):
+    agent = two_body()
+    page = write_html(agent, tmp_path / "decision.html", decision=[1, 0, 1], min_probability=0.9)
+    browser_page.open(page, ready=EXPLORER_READY)
+    assert browser_page.evaluate(DECISION_JS) == {
+        "what": "the most probable decision (P = 0.3333)",
+        "clips": [{"label": agent.ecm.label(c), "role": r} for c, r in ROLES_BY_HAND.items()],
+        "edges": [[agent.ecm.label(C01), agent.ecm.label(A1)]],
+    }
+    # opened on the decider; every decision clip is drawn, and its edge though P = 3/4 < 0.9
+    assert browser_page.evaluate("() => window.psGraph.panel().clip") == agent.ecm.label(C01)
+    assert browser_page.evaluate("() => window.psGraph.drawn()") == {"nodes": 7, "edges": 1}
+    legend = browser_page.evaluate("() => document.getElementById('ps-graph-legend').textContent")
+    assert "Decision: the most probable decision (P = 0.3333)" in legend and "deciders" in legend
+    assert "decider (share 0.4444)" in browser_page.evaluate("() => document.querySelector('.ps-role').textContent")
+    browser_page.evaluate("() => window.psGraph.setThreshold(0)")
+    assert browser_page.evaluate("() => window.psGraph.drawn()") == {"nodes": 8, "edges": 12}
+    assert browser_page.evaluate(DECISION_JS)["edges"] == [[agent.ecm.label(C01), agent.ecm.label(A1)]]
+
+
+def test_view_keeps_hostile_labels_as_text(tmp_path, browser_page):
     hostile = ("</script><script>window.__pwned = 1</script>", '<img src=x onerror="window.__pwned = 2">')
     agent = PSAgent(2, percepts="factorized", growth=Conjunctions(k=2), seed=0)
     agent.act(hostile)
-    page = to_html(agent, decision=hostile, last_decision=True, title="<b>decision</b>")
+    path = write_html(agent, tmp_path / "hostile.html", decision=hostile, last_decision=True, title="<b>decision</b>")
+    page = path.read_text(encoding="utf-8")
     assert "<script>window" not in page and "<img src=x" not in page and "<b>decision" not in page
-    assert script_elements(page) == [None, "psgraph-nodes", "psgraph-edges", "psgraph-options", None]
-    nodes, _, _ = page_data(page)
-    labels = {n["label"] for n in nodes}
-    assert f"x0={hostile[0]} & x1={hostile[1]}" in labels and f"x1={hostile[1]}" in labels  # verbatim
-    assert any("highlighted: decider" in n["title"] for n in nodes)
-    assert "highlighted (orange): the last decision" in page
+    assert script_elements(page) == ["ps-graph-data", None, None]
+    data = read_data(page)
+    conjunction, second = f"x0={hostile[0]} & x1={hostile[1]}", f"x1={hostile[1]}"
+    assert {conjunction, second} <= {c["label"] for c in data["clips"]}  # verbatim
+    assert data["decision"]["what"] == "the last decision"
+    # in the browser: the same labels back from the API, nothing run, no element made of a label
+    browser_page.open(path, ready=EXPLORER_READY)
+    decision = browser_page.evaluate(DECISION_JS)
+    roles = {c["label"]: c["role"] for c in decision["clips"]}
+    assert roles[conjunction].startswith("decider") and roles[second] == "excited percept clip"
+    assert decision["what"] == "the last decision" and decision["edges"][0][0] == conjunction
+    assert browser_page.evaluate("() => window.psGraph.panel().clip") == conjunction
+    assert browser_page.evaluate(
+        "() => [window.__pwned === undefined, document.querySelectorAll('img').length,"
+        " document.querySelector('#ps-graph-details h2').textContent]"
+    ) == [True, 0, conjunction]

@@ -1,14 +1,12 @@
-"""The interactive ECM view (ps_graph.inspection.viz): page content, filters, escaping, and a real
-headless Chromium that opens the page offline (tests/browser.py)."""
+"""The ECM explorer page (ps_graph.inspection.viz): its data document, options, escaping, and a real
+headless Chromium that opens the page offline (tests/browser.py; the page's window.psGraph API is
+exercised in test_explorer_browser.py)."""
 
 from __future__ import annotations
 
 import copy
 import html
-import json
-import os
 import re
-import shutil
 from html.parser import HTMLParser
 
 import gymnasium as gym
@@ -17,9 +15,10 @@ import pytest
 
 from ps_graph import ECM, PSAgent, TwoLayerPS, train
 from ps_graph.errors import ConfigError, UnsupportedSourceError
-from ps_graph.inspection.viz import show, to_html, write_html
+from ps_graph.inspection.explain import explain
+from ps_graph.inspection.viz import read_data, show, to_html, write_html
 from ps_graph.keys import key_id
-from tests import browser
+from tests.browser import EXPLORER_READY
 from tests.factories import make_ecm
 
 P1, P2, HID, A, B = ("percept", "p1"), ("percept", "p2"), ("hidden", 0), ("action", 0), ("action", 1)
@@ -52,14 +51,9 @@ def small_ecm(labels=None) -> ECM:
 
 
 def page_data(page: str) -> tuple[list, list, dict]:
-    """The nodes, edges and vis options that the page embeds as JSON blocks."""
-
-    def block(name):
-        match = re.search(rf'<script type="application/json" id="psgraph-{name}">(.*?)</script>', page, re.S)
-        assert match, f"no {name} block in the page"
-        return json.loads(match.group(1))
-
-    return block("nodes"), block("edges"), block("options")
+    """The clips, edges and default view of the document the page embeds."""
+    data = read_data(page)
+    return data["clips"], data["edges"], data["default_view"]
 
 
 class _Scripts(HTMLParser):
@@ -72,7 +66,8 @@ class _Scripts(HTMLParser):
     def handle_starttag(self, tag, attrs):
         if tag == "script":
             self.ids.append(dict(attrs).get("id"))
-        assert tag in {"html", "head", "meta", "title", "style", "script", "body", "div", "h1", "span"}, tag
+        allowed = {"html", "head", "meta", "title", "style", "script", "body", "div", "header", "h1", "noscript", "p"}
+        assert tag in allowed, tag
 
 
 def script_elements(page: str) -> list[str | None]:
@@ -112,53 +107,49 @@ def test_the_ecm_is_not_changed():
     assert snapshot(agent.ecm) == before
 
 
-def test_nodes_edges_layout_and_values():
+def test_clips_edges_and_values():
     ecm = small_ecm()
-    nodes, edges, _ = page_data(to_html(ecm))
-    by_id = {n["id"]: n for n in nodes}
-    assert list(by_id) == [key_id(c) for c in (P1, P2, HID, A, B)]  # ids are key_id, ECM order
-    # layers left to right: percepts x=0, hidden x=320, actions x=640; within a layer 90 px
-    # apart (2 x the largest radius 30 + 30), centred on y=0
-    assert {n["id"]: (n["x"], n["y"]) for n in nodes} == {
-        key_id(P1): (0, -45),
-        key_id(P2): (0, 45),
-        key_id(HID): (320, 0),
-        key_id(A): (640, -45),
-        key_id(B): (640, 45),
-    }
-    # size 8 + 22 sqrt(visits / max visits): p1 4/4 -> 30, p2 1/4 -> 19, unvisited -> 8
-    assert [by_id[key_id(c)]["size"] for c in (P1, P2, HID)] == [30.0, 19.0, 8.0]
-    assert by_id[key_id(HID)]["kind"] == "hidden" and "visits: 0" in by_id[key_id(HID)]["title"]
-    assert len(edges) == 7
+    data = read_data(to_html(ecm))
+    clips, edges = data["clips"], data["edges"]
+    assert [c["id"] for c in clips] == [key_id(c) for c in (P1, P2, HID, A, B)]  # ids are key_id, ECM order
+    assert [(c["kind"], c["layer"], c["visits"]) for c in clips] == [
+        ("percept", 0, 4),
+        ("percept", 0, 1),
+        ("hidden", 1, 0),
+        ("action", 2, 0),
+        ("action", 2, 0),
+    ]
+    assert [c["label"] for c in clips] == [ecm.label(c) for c in (P1, P2, HID, A, B)]
     edge = {(e["from"], e["to"]): e for e in edges}
-    first = edge[key_id(P1), key_id(A)]
-    assert first["probability"] == 0.5 and first["width"] == 4.5  # 1 + 7 P
-    assert first["h"] == 2.0 and "P(hop) = 0.5" in first["title"] and "glow = 1" in first["title"]
-    assert edge[key_id(HID), key_id(A)]["probability"] == 0.75
-    assert first["color"]["color"] == "#e15759"  # glow 1: red
-    assert edge[key_id(HID), key_id(B)]["color"]["color"] == "#e15759"  # glow 2.5 capped at red
-    assert edge[key_id(P2), key_id(A)]["color"]["color"] == "#b8b8b8"  # no glow: grey
+    assert len(edges) == 7
+    assert edge[key_id(P1), key_id(A)] == {"from": key_id(P1), "to": key_id(A), "h": 2.0, "glow": 1.0, "p": 0.5}
+    assert edge[key_id(HID), key_id(A)]["p"] == 0.75
+    assert edge[key_id(HID), key_id(B)]["glow"] == 2.5  # accumulated glow above 1, as it is
+    # p1's exact probabilities: a = 1/2 + 1/4 * 3/4, b = 1/4 + 1/4 * 1/4; the same as explain's
+    p1 = data["percepts"][key_id(P1)]
+    assert p1["probabilities"] == {ecm.label(A): 0.6875, ecm.label(B): 0.3125}
+    assert [w["p"] for w in p1["walks"]] == [p for _, p in explain(ecm, P1).paths] == [0.5, 0.25, 0.1875, 0.0625]
+    assert p1["walks"][2]["clips"] == [key_id(P1), key_id(HID), key_id(A)] and p1["covered"] == 1.0
+    assert data["snapshots"] == [] and data["compare"] is None
 
 
 @pytest.mark.parametrize(
-    "options, clips, num_edges",
+    "options, clips, num_edges, threshold",
     [
-        ({}, [P1, P2, HID, A, B], 7),
-        # P >= 0.5: p1->a (1/2), hidden->a (3/4), p2->a and p2->b (1/2); every clip stays
-        ({"min_probability": 0.5}, [P1, P2, HID, A, B], 4),
+        ({}, [P1, P2, HID, A, B], 7, 0.0),
+        # min_probability is where the page's threshold slider starts: no edge is dropped
+        ({"min_probability": 0.5}, [P1, P2, HID, A, B], 7, 0.5),
         # what p1 reaches: hidden and both actions, with p1's 3 edges and hidden's 2
-        ({"percepts": [P1]}, [P1, HID, A, B], 5),
-        # p1 -> hidden has P = 1/4 < 0.3, so hidden is not reached; only p1 -> a is left
-        ({"percepts": [P1], "min_probability": 0.3}, [P1, A], 1),
-        ({"percepts": [P2, P2]}, [P2, A, B], 2),
-        ({"min_probability": 1.0}, [P1, P2, HID, A, B], 0),
+        ({"percepts": [P1]}, [P1, HID, A, B], 5, 0.0),
+        ({"percepts": [P1], "min_probability": 0.3}, [P1, HID, A, B], 5, 0.3),
+        ({"percepts": [P2, P2]}, [P2, A, B], 2, 0.0),
+        ({"min_probability": 1.0}, [P1, P2, HID, A, B], 7, 1.0),
     ],
 )
-def test_filters(options, clips, num_edges):
-    nodes, edges, _ = page_data(to_html(small_ecm(), **options))
+def test_filters(options, clips, num_edges, threshold):
+    nodes, edges, view = page_data(to_html(small_ecm(), **options))
     assert [n["id"] for n in nodes] == [key_id(c) for c in clips]
-    assert len(edges) == num_edges
-    assert all(e["probability"] >= options.get("min_probability", 0.0) for e in edges)
+    assert len(edges) == num_edges and view["threshold"] == threshold
     assert {e["from"] for e in edges} | {e["to"] for e in edges} <= {n["id"] for n in nodes}
 
 
@@ -186,11 +177,9 @@ def test_physics_default_follows_size():
     ecm = small_ecm()  # 5 clips
 
     def physics(**options):
-        nodes, _, vis_options = page_data(to_html(ecm, **options))
-        assert all(n["fixed"] == {"x": vis_options["physics"]["enabled"], "y": False} for n in nodes)
-        return vis_options["physics"]["enabled"]
+        return page_data(to_html(ecm, **options))[2]["physics"]
 
-    assert physics() is True  # 5 <= 300
+    assert physics() is True  # 5 <= 400
     assert physics(max_physics_clips=5) is True
     assert physics(max_physics_clips=4) is False
     assert physics(max_physics_clips=4, percepts=[P2]) is True  # 3 clips drawn
@@ -203,14 +192,14 @@ def test_hostile_labels_stay_text():
     page = to_html(small_ecm(HOSTILE), title="<b>ECM</b> & </script>")
     assert "window.__pwned" in page  # the labels are there, but only inside JSON strings:
     assert "<script>window" not in page and "<img src=x" not in page and "<b>bold" not in page
-    # as a browser parses it: the page's five script elements and nothing more (a label
-    # with </script> would end a JSON block early and add elements or text)
-    assert script_elements(page) == [None, "psgraph-nodes", "psgraph-edges", "psgraph-options", None]
+    # as a browser parses it: the page's three script elements and nothing more (a label
+    # with </script> would end the JSON block early and add elements or text)
+    assert script_elements(page) == ["ps-graph-data", None, None]
     nodes, _, _ = page_data(page)
     labels = {n["id"]: n["label"] for n in nodes}
     assert {labels[key_id(c)] for c in HOSTILE} == set(HOSTILE.values())  # shown verbatim
     assert "<title>&lt;b&gt;ECM&lt;/b&gt; &amp; &lt;/script&gt;</title>" in page
-    assert "<h1>&lt;b&gt;ECM&lt;/b&gt; &amp; &lt;/script&gt;</h1>" in page
+    assert "&lt;b&gt;ECM&lt;/b&gt; &amp; &lt;/script&gt;</h1>" in page
 
 
 def test_no_external_references():
@@ -237,14 +226,14 @@ def test_write_html_and_show(tmp_path):
     shown = show(ecm, height=400).data
     srcdoc = re.search(r'<iframe srcdoc="([^"]*)"', shown).group(1)
     assert html.unescape(srcdoc) == to_html(ecm, height=400)
-    assert 'sandbox="allow-scripts"' in shown and "calc(400px + 60px)" in shown
+    assert 'sandbox="allow-scripts"' in shown and "calc(400px + " in shown
 
 
 def test_height_and_title():
     page = to_html(small_ecm(), height=420)
-    assert "height: 420px;" in page
-    assert "<h1>ECM: 5 clips, 7 edges</h1>" in page
-    assert "height: 80vh;" in to_html(small_ecm(), height="80vh")
+    assert "--ps-graph-height: 420px;" in page
+    assert ">ECM: 5 clips, 7 edges</h1>" in page and "<title>ECM: 5 clips, 7 edges</title>" in page
+    assert "--ps-graph-height: 80vh;" in to_html(small_ecm(), height="80vh")
 
 
 @pytest.mark.parametrize(
@@ -279,76 +268,64 @@ def test_bad_source_and_unseen_observation():
 
 
 # ---------------------------------------------------------------------- a real browser
-def chromium_or_skip() -> None:
-    if browser.chromium_path() is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is not installed, but CI must run the browser test (.ci/run installs it).")
-        pytest.skip("Chromium is not installed (apt-get install chromium); skipping the real-browser test.")
-
-
-NODE_AT = """(function () {{
-  var net = window.psgraphNetwork, id = {node_id};
-  var p = net.canvasToDOM(net.getPositions([id])[id]);
-  var box = document.getElementById("psgraph-network").getBoundingClientRect();
-  return [p.x + box.left, p.y + box.top];
-}})()"""
-PAINTED = """(function () {
-  var c = document.querySelector("#psgraph-network canvas");
-  var px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data, n = 0;
-  for (var i = 3; i < px.length; i += 4) if (px[i] > 0) n++;
+PAINTED = """() => {
+  const c = window.psGraph.network.body.container.querySelector("canvas");
+  const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++;
   return n;
-})()"""
+}"""
+TOOLTIP = """() => { const t = document.querySelector('.vis-tooltip');
+  return t && t.style.visibility === 'visible' && t.textContent; }"""
+
+
+def node_point(browser_page, page: str, clip) -> list[float]:
+    """Viewport point of ``clip``'s node on ``page``."""
+    ids = [c["id"] for c in read_data(page)["clips"]]
+    return browser_page.node_point(key_id(clip), ids.index(key_id(clip)))
 
 
 @pytest.mark.parametrize("case", ["trained_frozenlake", "hidden_layer_hostile_labels"])
-def test_page_in_headless_chromium(case, tmp_path):
-    chromium_or_skip()
+def test_page_in_headless_chromium(case, tmp_path, browser_page):
     if case == "trained_frozenlake":
         source = trained_agent(200)
-        ecm, options = source.ecm, {}  # small: physics on
+        ecm, options = source.ecm, {}
     else:
         source = ecm = small_ecm(HOSTILE)
         options = {"physics": False}  # nodes stay put, so the mouse can find one
     page = write_html(source, tmp_path / f"{case}.html", **options)
-    with browser.Browser(timeout=30) as chrome:
-        chrome.navigate(page.resolve().as_uri())
-        chrome.wait_for("document.body.dataset.psgraphDrawn === '1'")
-        dataset = chrome.evaluate("Object.assign({}, document.body.dataset)")
-        assert (int(dataset["psgraphNodes"]), int(dataset["psgraphEdges"])) == (len(ecm), ecm.num_edges)
-        assert chrome.evaluate(PAINTED) > 1000  # the canvas holds a drawing, not a blank page
-        if case == "hidden_layer_hostile_labels":
-            x, y = chrome.evaluate(NODE_AT.format(node_id=json.dumps(key_id(HID))))
-            chrome.hover(x, y)
-            tooltip = chrome.wait_for(
-                "(function () { var t = document.querySelector('.vis-tooltip');"
-                " return t && t.style.visibility === 'visible' && t.textContent; })()",
-                timeout=10,
-            )
-            assert HOSTILE[HID] in tooltip  # shown as text
-            assert chrome.evaluate("document.querySelectorAll('img').length") == 0  # no label became markup
-        assert chrome.evaluate("typeof window.__pwned") == "undefined"
-        assert chrome.console_errors() == []
-        png = chrome.screenshot()
-        requests = chrome.requested_urls()
-    assert page.resolve().as_uri() in requests
-    assert [u for u in requests if u != page.resolve().as_uri() and not u.startswith("data:")] == []
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    shot = tmp_path / f"{case}.png"
-    shot.write_bytes(png)
-    artifacts = os.environ.get("PS_GRAPH_TEST_ARTIFACTS")
-    if artifacts:
-        os.makedirs(artifacts, exist_ok=True)
-        shutil.copy(shot, os.path.join(artifacts, shot.name))
+    browser_page.open(page, ready=EXPLORER_READY)
+    dataset = browser_page.evaluate("() => Object.assign({}, document.body.dataset)")
+    assert (int(dataset["psgraphNodes"]), int(dataset["psgraphEdges"])) == (len(ecm), ecm.num_edges)
+    assert browser_page.evaluate("() => window.psGraph.drawn()") == {"nodes": len(ecm), "edges": ecm.num_edges}
+    assert browser_page.evaluate(PAINTED) > 1000  # the canvas holds a drawing, not a blank page
+    if case == "hidden_layer_hostile_labels":
+        x, y = node_point(browser_page, page.read_text(encoding="utf-8"), HID)
+        browser_page.page.mouse.move(x, y)
+        tooltip = browser_page.wait_for(TOOLTIP, timeout=10)
+        assert HOSTILE[HID] in tooltip  # shown as text
+        assert browser_page.evaluate("() => document.querySelectorAll('img, b').length") == 0  # no label became markup
+    assert browser_page.evaluate("() => typeof window.__pwned") == "undefined"
+    assert browser_page.errors == []
+    assert browser_page.requests == [page.resolve().as_uri()]  # the page itself, nothing else
+    shot = browser_page.screenshot(case)
+    assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
-def test_browser_cleans_up_after_a_failure(tmp_path):
-    chromium_or_skip()
-    page = tmp_path / "never_ready.html"
-    page.write_text("<!DOCTYPE html><title>x</title><p>nothing draws here</p>", encoding="utf-8")
-    chrome = browser.Browser(timeout=5)
-    with pytest.raises(browser.BrowserError, match="timed out waiting"), chrome:
-        chrome.navigate(page.as_uri())
-        chrome.wait_for("document.body.dataset.psgraphDrawn", timeout=0.5)
-    with pytest.raises(ChildProcessError):  # Chromium was killed and reaped
-        os.waitpid(chrome._pid, os.WNOHANG)
-    assert not os.path.exists(chrome._profile)
+def test_the_browser_page_blocks_requests_and_reports_errors(tmp_path, browser_page):
+    page = tmp_path / "leaky.html"
+    page.write_text(
+        "<!DOCTYPE html><title>leaky</title><img src='https://cdn.example/x.png'>"
+        "<script>fetch('http://example.invalid/y').then(() => { window.reached = 1; }, () => {});"
+        "window.onload = () => { document.body.dataset.ready = '1'; }; undefinedFunction();</script>",
+        encoding="utf-8",
+    )
+    browser_page.open(page, ready="document.body.dataset.ready === '1'")
+    browser_page.wait_for("document.readyState === 'complete'")
+    browser_page.page.wait_for_timeout(200)
+    # the image and the fetch race each other: compare the requests in any order
+    assert sorted(browser_page.outside_requests()) == ["http://example.invalid/y", "https://cdn.example/x.png"]
+    assert browser_page.evaluate("typeof window.reached") == "undefined"  # blocked, not answered
+    assert any("undefinedFunction is not defined" in e for e in browser_page.errors)
+    assert len(browser_page.problems()) == len(browser_page.errors) + 2
+    browser_page.forget()  # provoked on purpose: the fixture must not fail this test
