@@ -26,6 +26,12 @@ import numpy as np
 
 from ps_graph.kernels import inlined, tabular_reset, tabular_step
 
+from . import rules
+
+# the TD math is written once, in qbaselines.rules; compiled here for scalars
+_td_target = inlined(rules.td_target)
+_td_update = inlined(rules.td_update)
+
 __all__ = ["act_all", "explore", "observe_all", "refill_rows", "run_agents", "top_up"]
 
 #: Uniforms (standard-normal rows) a run step may draw at most: two explorations of up to 3.
@@ -116,9 +122,8 @@ def td_step(q, k, s, a, reward, s2, done, chosen, gamma, learning_rate) -> None:
     """``Q(s,a) += lr (r + gamma (1 - done) V(s') - Q(s,a))``, ``V(s')`` the max of the row
     ``q[k, s2]``, or its entry ``chosen`` (SARSA) when ``chosen >= 0`` (as ``qbaselines.rules``)."""
     value = q[k, s2, chosen if chosen >= 0 else first_max(q, k, s2)]
-    target = reward + gamma * (1.0 - (1.0 if done else 0.0)) * value
-    old = q[k, s, a]
-    q[k, s, a] = old + learning_rate * (target - old)
+    target = _td_target(reward, value, gamma, 1.0 if done else 0.0)
+    q[k, s, a] = _td_update(q[k, s, a], target, learning_rate)
 
 
 @numba.njit(cache=True)
