@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 
-.PHONY: install demo test quick lint bench clean
+.PHONY: install demo test quick lint docs docs-fast serve bench clean
 
 install: $(STAMP)
 
@@ -22,8 +22,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/ps-graph demo --out results/demo
 
-# CI runs `make test`: lint, format and type checks, then every test (slow learning tests included).
-test: lint
+# CI runs `make test`: lint, format and type checks, the documentation build (tutorials executed),
+# then every test (slow learning tests and the doctests of README.md and docs/ included).
+test: lint docs
 	$(PY) -m pytest
 
 # The edit loop: stops at the first failure and skips the tests marked slow.
@@ -35,9 +36,21 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# The documentation site, offline, into site/ (open site/index.html); --strict: a warning fails the build.
+# The tutorials (docs/tutorials/*.py) are executed as notebooks; docs-fast renders them without running them.
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict
+
+docs-fast: $(STAMP)
+	PS_GRAPH_DOCS_EXECUTE=false $(VENV)/bin/mkdocs build --strict
+
+# http://127.0.0.1:8000, rebuilt on every change (tutorials not executed, for speed)
+serve: $(STAMP)
+	PS_GRAPH_DOCS_EXECUTE=false $(VENV)/bin/mkdocs serve
+
 bench: $(STAMP)
 	$(PY) -m pip install --quiet $(FIND_LINKS) -e ".[bench]"
 	$(PY) benchmarks/run.py --json results/bench.json
 
 clean:
-	rm -rf $(VENV) results .pytest_cache .hypothesis
+	rm -rf $(VENV) results site .pytest_cache .hypothesis

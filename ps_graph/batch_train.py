@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 
 from .errors import ConfigError
+from .progress import progress_bar
 from .stopping import StoppingRule, StopTraining, ask, check_callback
 from .training import TrainResult
 
@@ -255,11 +256,9 @@ def _progress(
     if not show:
         yield None
         return
-    from tqdm.auto import tqdm
-
     k = agent.num_agents
     unit, total = ("ep", k * episodes) if episodes is not None else ("step", k * (total_steps or 0))
-    bar = tqdm(total=total, unit=unit, desc=f"{type(agent).__name__} x{k}")
+    bar = progress_bar(True, total=total, unit=unit, desc=f"{type(agent).__name__} x{k}")
     try:
         yield bar.update
     finally:

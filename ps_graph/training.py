@@ -45,6 +45,7 @@ from gymnasium import spaces
 
 from .checks import check_int, check_reward, check_seed, show
 from .errors import ConfigError, EnvError
+from .progress import progress_bar
 from .stopping import StoppingRule, StopTraining, ask, check_callback
 
 __all__ = ["Agent", "TrainResult", "evaluate", "step_checker", "train"]
@@ -250,12 +251,9 @@ def _run(agent, env, *, episodes, total_steps, seed, max_steps, progress, learn,
 
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(
-            total=episodes if episodes is not None else total_steps,
-            unit="ep" if episodes is not None else "step",
-            desc=type(agent).__name__,
+        unit = "ep" if episodes is not None else "step"
+        bar = progress_bar(
+            True, total=episodes if episodes is not None else total_steps, unit=unit, desc=type(agent).__name__
         )
     returns: list[float] = []
     lengths: list[int] = []

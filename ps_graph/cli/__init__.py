@@ -6,6 +6,8 @@
 * ``ps-graph compare --env ID --agents ps,q,dqn --runs N --episodes M --out DIR`` runs
   any comparison (locally on all cores, or on a Dask cluster), resumably, and writes the
   same report.
+* ``ps-graph tune --env ID --agent KIND --trials N --storage sqlite:///study.db`` searches
+  an agent's hyperparameters with Optuna, resumably, and can write a page of the results.
 * ``ps-graph train`` trains and saves one agent; ``ps-graph inspect SAVED.json`` opens a
   saved PS agent without writing code (summary, exact explanation of a percept, the
   interactive offline page); ``ps-graph envs`` lists the environments and which agents
@@ -14,13 +16,13 @@
 Every subcommand documents its options in ``--help``; a bad option value or an unreadable
 file gives a one-line message and exit status 2, never a traceback.
 
-Each subcommand is one module (:mod:`.demo`, :mod:`.compare`, :mod:`.train`,
+Each subcommand is one module (:mod:`.demo`, :mod:`.compare`, :mod:`.tune`, :mod:`.train`,
 :mod:`.inspecting`, :mod:`.envs`) with ``add_parser(subparsers)`` and ``run(args)``;
 :mod:`.args` holds the option types and shared options, :mod:`.kinds` the agent kinds as
 read from :mod:`ps_graph.registry`.
 
 >>> sorted(_commands(build_parser()))
-['compare', 'demo', 'envs', 'inspect', 'train']
+['compare', 'demo', 'envs', 'inspect', 'train', 'tune']
 """
 
 from __future__ import annotations
@@ -32,13 +34,13 @@ from collections.abc import Sequence
 
 from ..checks import printable
 from ..errors import PSGraphError
-from . import compare, demo, envs, inspecting, train
+from . import compare, demo, envs, inspecting, train, tune
 from .args import CommandError, parse_percept, parse_setting
 
 __all__ = ["CommandError", "build_parser", "main", "parse_percept", "parse_setting"]
 
 #: The subcommand modules, in the order ``--help`` lists them.
-COMMANDS = (demo, compare, train, inspecting, envs)
+COMMANDS = (demo, compare, tune, train, inspecting, envs)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from ..errors import CommandError
 from .args import (
     add_budget,
     add_jobs,
@@ -24,12 +25,14 @@ from .args import (
     add_summary,
     budget,
     env_id,
+    positive_int,
     positive_real,
+    real,
     split_settings,
 )
 from .kinds import describe_kinds, kind_names
 
-__all__ = ["add_parser", "finish", "run"]
+__all__ = ["add_parser", "finish", "run", "stop_rule"]
 
 HELP = "compare agents on environments over many seeds, with a report"
 DESCRIPTION = (
@@ -40,7 +43,9 @@ DESCRIPTION = (
     "ps_agent.json (run 0 of the first PS agent). Resume: run the same command again; finished "
     "runs are kept and skipped, interrupted ones redone. One compare writes a folder at a time "
     "(OUT/compare.lock), and a folder keeps one setting of each agent and environment: other "
-    "settings, another --seed or budget on the same --out is an error, never overwritten or mixed."
+    "settings, another --seed, budget or stopping rule on the same --out is an error, never "
+    "overwritten or mixed. With --stop-last N --stop-at X a run ends once the mean return over its "
+    "last N episodes reaches X (its config.json says so; its episodes.csv has the episodes it ran)."
 )
 EPILOG = (
     "example: ps-graph compare --env FrozenLake-v1 --set env.is_slippery=false --agents ps,q "
@@ -72,6 +77,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="results and report folder")
     add_budget(parser, runs=True)
     add_seed(parser, "root seed the run seeds derive from (default 0)")
+    parser.add_argument(
+        "--stop-last",
+        type=positive_int,
+        metavar="N",
+        help="with --stop-at X: end a run once the mean return over its last N episodes is at least X",
+    )
+    parser.add_argument(
+        "--stop-at", type=real, metavar="X", help="with --stop-last N: the mean return that ends a run early"
+    )
     add_set(
         parser,
         "NAME.PARAM=VALUE",
@@ -110,12 +124,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def finish(results, args: argparse.Namespace, summary: dict[str, Any], report: Path | None) -> None:
-    """Print the summary table (unless ``--quiet``) and where the results and the report are."""
-    from ..experiments import summarize
+    """Print the summary table (unless ``--quiet``; with several environments also each agent
+    across them) and where the results and the report are."""
+    from ..experiments import aggregate, summarize
     from ..report import format_summary
+    from ..report.table import aggregate_table, format_table
 
     if not args.quiet:
         print(format_summary(summarize(results, **summary)))
+        if len({env for _, env in results}) > 1:
+            across = aggregate(results, summary["last"], metric=summary["metric"])
+            print("\nacross environments (IQM of min-max normalized final scores):")
+            print(format_table(*aggregate_table(across)))
     print(
         f"wrote the results to {args.out}"
         + (f" and the report to {report} (self-contained, works offline)" if report is not None else "")
@@ -131,10 +151,39 @@ def _settings_shown(args: argparse.Namespace, agents, envs) -> dict[str, str]:
         ),
         "environments": ", ".join(e.name for e in envs),
         "budget per run": (f"{args.episodes} episodes" if args.episodes else f"{args.total_steps} steps")
-        + (f", at most {args.max_steps} steps per episode" if args.max_steps else ""),
+        + (f", at most {args.max_steps} steps per episode" if args.max_steps else "")
+        + (
+            f"; a run stops once the mean return over its last {args.stop_last} episodes is at least {args.stop_at:g}"
+            if args.stop_last is not None
+            else ""
+        ),
         "runs": f"{args.runs} per agent and environment, seeds derived from root seed {args.seed} "
         "(run i uses the same seed for every agent)",
     }
+
+
+def stop_rule(args: argparse.Namespace):
+    """The stopping rule of ``--stop-last N --stop-at X`` (both or neither), or None.
+
+    >>> stop_rule(argparse.Namespace(stop_last=50, stop_at=0.9))
+    StopWhenMeanReturn(last=50, at_least=0.9)
+    >>> stop_rule(argparse.Namespace(stop_last=50, stop_at=None))
+    Traceback (most recent call last):
+    ...
+    ps_graph.errors.CommandError: --stop-last 50 needs --stop-at X too ...
+    """
+    from ..stopping import StopWhenMeanReturn
+
+    last, at = args.stop_last, args.stop_at
+    if last is None and at is None:
+        return None
+    if last is None or at is None:
+        given, missing = ("--stop-last", "--stop-at X") if at is None else ("--stop-at", "--stop-last N")
+        raise CommandError(
+            f"{given} {last if at is None else at:g} needs {missing} too (a run stops once the mean return over "
+            "its last N episodes is at least X); give both, or neither to run every budget in full."
+        )
+    return StopWhenMeanReturn(last=last, at_least=at)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -142,12 +191,13 @@ def run(args: argparse.Namespace) -> int:
     from ..experiments import AgentSpec, EnvSpec, compare
     from ..report import report_comparison
 
+    stop = stop_rule(args)
     settings = split_settings(args.set, args.agents)
     env_kwargs = {**(args.env_kwargs or {}), **settings.pop("env")}
     agents = [AgentSpec(kind, settings[kind]) for kind in args.agents]
     envs = [EnvSpec(env, env_kwargs) for env in dict.fromkeys(args.env)]
     where = {name: getattr(args, name) for name in ("runs", "seed", "jobs", "backend", "scheduler", "connect_timeout")}
-    results = compare(agents, envs, args.out, progress=not args.quiet, **where, **budget(args))
+    results = compare(agents, envs, args.out, progress=not args.quiet, stop=stop, **where, **budget(args))
     summary = {"last": args.last, "threshold": args.threshold, "window": args.window, "metric": args.metric}
     report = None
     if not args.no_report:
@@ -157,6 +207,7 @@ def run(args: argparse.Namespace) -> int:
             envs,
             args.out,
             seed=args.seed,
+            stop=stop,
             **budget(args),
             title=f"{', '.join(a.name for a in agents)} on {', '.join(e.name for e in envs)}",
             settings=_settings_shown(args, agents, envs),

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..checks import check_choice, check_int, check_real, check_seed
 from ..errors import ConfigError
+from ..progress import progress_bar
 from .search import MAX_COUNTER, ForagingWalk, ResetWalk1D, ResetWalk2D, TurnResetWalk2D
 
 __all__ = [
@@ -177,9 +178,7 @@ def efficiency(
     cumulative = np.cumsum(table / table.sum(axis=-1, keepdims=True), axis=-1)
     sim.reset()
     total = np.zeros(walkers)
-    from tqdm.auto import tqdm
-
-    for _ in tqdm(range(steps), disable=not progress, desc=f"{name} x{walkers}", unit="step"):
+    for _ in progress_bar(progress, range(steps), desc=f"{name} x{walkers}", unit="step"):
         rows = cumulative[_observation(sim)]
         actions = (rng.random(walkers)[:, None] >= rows[:, :-1]).sum(axis=1)
         total += sim.step(actions)

@@ -41,9 +41,11 @@ Folder layout (``out``)::
       episodes.csv                       every finished run's rows, rebuilt at the end
       runs/<agent>/<env>/seed-<seed>/    one folder per run (names made folder-safe)
         episodes.csv                     one row per episode (EPISODE_COLUMNS)
-        config.json                      spec, agent seed, the agent's resolved config,
-                                         versions, wall time, finished timestamp,
-                                         SHA-256 of episodes.csv; written LAST
+        config.json                      spec (with its stopping rule), agent seed, the
+                                         agent's resolved config, versions, wall time,
+                                         why it stopped early ("stopped", null if it used
+                                         its budget), finished timestamp, SHA-256 of
+                                         episodes.csv; written LAST
 
     Columns (:data:`ps_graph.files.EPISODE_COLUMNS`, the one per-episode schema, also
     written by ``ps_graph.files.write_episode_csv``): agent, env, run, seed, episode (from
@@ -58,7 +60,7 @@ Resume
     does not match, is logged as a warning: :class:`~ps_graph.errors.DamagedRunError`). A
     finished run whose spec differs from the one asked for is an error, never overwritten:
     a folder keeps one setting of each agent and environment, so the same names with other
-    hyperparameters, env kwargs, root seed or budget are refused before anything runs
+    hyperparameters, env kwargs, root seed, budget or stopping rule are refused before anything runs
     (:func:`~ps_graph.experiments.store.check_settings`). The combined ``OUT/episodes.csv``
     is rebuilt from the run folders, so no row is lost or duplicated however often a
     comparison was interrupted.
@@ -70,17 +72,33 @@ One writer
     another host is never broken automatically (:mod:`ps_graph.experiments.lock`).
     :func:`run_one` takes no lock: array jobs write different run folders at once.
 
+Early stopping
+    ``compare(..., stop=StopWhenMeanReturn(last=N, at_least=X))`` ends each run once the
+    mean return over its last N episodes reaches X. The rule is part of every run's spec
+    (:attr:`RunSpec.stop`, stored in config.json as ``{"rule": "StopWhenMeanReturn", "last":
+    N, "at_least": X}``), so resuming with another rule is refused like another budget. A
+    stopped run's episodes.csv has only the episodes it ran. Only the provided rules
+    (:data:`~ps_graph.experiments.specs.STOP_RULES`) can be stored; for a callback of your
+    own, use :func:`ps_graph.train` or :func:`run_spec`.
+
 Summaries
-    :func:`summarize` gives final performance (mean and 95 % CI over runs), area under the
-    learning curve and episodes to a threshold per (agent, environment);
-    :func:`write_summary_csv` writes them; :func:`plot_comparison` draws one learning-curve
-    figure per environment. :func:`load_results` reads a results folder back (no pickle).
+    :func:`summarize` gives final performance (mean and 95 % CI over runs, interquartile
+    mean with a bootstrap interval), area under the learning curve and episodes to a
+    threshold per (agent, environment); "the last N episodes" are each run's own last N, so
+    a stopped run is scored on the episodes that met its rule. :func:`write_summary_csv`
+    writes them; :func:`plot_comparison` draws one learning-curve figure per environment.
+    Across environments, :func:`aggregate` gives each agent the IQM of its runs' scores,
+    min-max normalized per environment, with a stratified bootstrap interval (tasks =
+    environments; :mod:`ps_graph.experiments.aggregate`), :func:`write_aggregate_csv`
+    writes them, and :func:`plot_performance_profile` draws the fraction of runs above each
+    normalized score. :func:`load_results` reads a results folder back (no pickle).
 
 Progress is a tqdm bar over runs; everything else goes to the ``ps_graph.experiments``
 logger.
 """
 
 from ..registry import AgentKind, register_agent
+from .aggregate import AggregateRow, aggregate, normalized_scores, plot_performance_profile, write_aggregate_csv
 from .robust import ProfileResult, iqm, iqm_interval, performance_profile
 from .runner import BACKENDS, compare, run_one
 from .single import make_env, run_spec
@@ -90,6 +108,11 @@ from .summary import SummaryRow, plot_comparison, summarize, write_summary_csv
 
 __all__ = [
     "BACKENDS",
+    "AggregateRow",
+    "aggregate",
+    "normalized_scores",
+    "plot_performance_profile",
+    "write_aggregate_csv",
     "EPISODE_COLUMNS",
     "AgentKind",
     "AgentSpec",

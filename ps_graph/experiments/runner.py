@@ -11,7 +11,9 @@ from typing import Any
 
 from ..checks import check_choice, check_int
 from ..errors import ConfigError, DamagedRunError, IncompleteRunError
+from ..progress import progress_bar
 from ..registry import agent_kind
+from ..stopping import StoppingRule
 from ..training import TrainResult
 from .cluster import CONNECT_TIMEOUT, check_connect_timeout, check_scheduler, dask_runs
 from .lock import folder_lock
@@ -137,6 +139,7 @@ def compare(
     scheduler: Any = None,
     connect_timeout: float = CONNECT_TIMEOUT,
     progress: bool = True,
+    stop: StoppingRule | None = None,
 ) -> dict[tuple[str, str], list[TrainResult]]:
     """Train every agent on every environment for ``runs`` seeds; write and return the results.
 
@@ -163,6 +166,14 @@ def compare(
     connect_timeout : seconds to wait for the ``scheduler`` (default 5) before giving up
         with a ConfigError.
     progress : show a tqdm bar over runs (on stderr).
+    stop : a stopping rule, ``StopWhenMeanReturn(last=N, at_least=X)``, that ends a run before
+        its budget once the mean return over its last N episodes reaches X (checked after
+        every episode), or None. It is part of each run's spec (saved in its config.json, so
+        a finished run with another rule is a ConfigError, as for another budget); a stopped
+        run's ``episodes.csv`` has the episodes it ran and its config.json says why it
+        stopped (``"stopped"``; null for a run that used its whole budget). Only the rules of
+        :data:`~ps_graph.experiments.specs.STOP_RULES` can be stored; for a callback of your
+        own use :func:`~ps_graph.train`.
 
     The first run that raises stops the comparison with its error (noting which run);
     runs finished before it are kept, and calling ``compare`` again resumes.
@@ -185,7 +196,9 @@ def compare(
     >>> all((a.returns == b.returns).all() for k in results for a, b in zip(results[k], again[k]))
     True
     """
-    specs = expand(agents, envs, runs=runs, seed=seed, episodes=episodes, total_steps=total_steps, max_steps=max_steps)
+    specs = expand(
+        agents, envs, runs=runs, seed=seed, episodes=episodes, total_steps=total_steps, max_steps=max_steps, stop=stop
+    )
     out = check_out(out)
     jobs, backend, scheduler = _check_backend(jobs, backend, scheduler)
     connect_timeout = check_connect_timeout(connect_timeout)
@@ -194,10 +207,8 @@ def compare(
     with folder_lock(out):
         check_settings(out, specs)
         pending, backend, workers = _plan(out, specs, jobs, backend)
-        from tqdm.auto import tqdm
-
-        with tqdm(
-            total=len(specs), initial=len(specs) - len(pending), unit="run", desc="compare", disable=not progress
+        with progress_bar(
+            progress, total=len(specs), initial=len(specs) - len(pending), unit="run", desc="compare"
         ) as bar:
             if pending:
                 finished = _finished_runs(backend, pending, builds, workers, scheduler, connect_timeout)

@@ -187,8 +187,9 @@ def run_spec(
     ``episode_wall_time`` (seconds from the start of training to the end of each episode)
     and ``agent_config`` (the agent's resolved hyperparameters, ``agent.config.to_dict()``,
     or None for agents without one). ``stop``, a :class:`~ps_graph.stopping.StoppingRule`
-    such as ``StopWhenMeanReturn(last=100, at_least=0.9)``, ends the run early when it holds:
-    the result then has the episodes completed and ``info["stopped"]`` (its ``stopped``).
+    such as ``StopWhenMeanReturn(last=100, at_least=0.9)`` (default: the spec's own
+    :attr:`RunSpec.stop`), ends the run early when it holds: the result then has the
+    episodes completed and ``info["stopped"]`` (its ``stopped``).
 
     >>> spec = RunSpec(AgentSpec("ps-fast"), EnvSpec("FrozenLake-v1"), run=0, seed=3, episodes=5)
     >>> a, b = run_spec(spec), run_spec(spec)
@@ -203,6 +204,8 @@ def run_spec(
         raise ConfigError(
             f"stop must be a StoppingRule such as StopWhenMeanReturn(last=100, at_least=0.9), or None; got {stop!r}."
         )
+    if stop is None:
+        stop = spec.stop
     if build is None:
         build = agent_kind(spec.agent.kind).builder()
     env = make_env(spec.env)

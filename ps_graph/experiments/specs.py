@@ -7,6 +7,7 @@ environments x runs into specs with seeds derived from one root seed (:func:`der
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -17,10 +18,24 @@ import numpy as np
 
 from ..checks import check_int, check_seed
 from ..errors import ConfigError
+from ..stopping import StoppingRule, StopWhenMeanReturn
 from ..streams import spawn_seeds
 from ..training import check_budget
 
-__all__ = ["AgentSpec", "EnvSpec", "RunSpec", "derive_seeds", "expand", "slug"]
+__all__ = [
+    "AgentSpec",
+    "EnvSpec",
+    "RunSpec",
+    "STOP_RULES",
+    "derive_seeds",
+    "expand",
+    "rule_from_dict",
+    "rule_to_dict",
+    "slug",
+]
+
+#: The stopping rules a run spec can hold (and config.json store): their JSON name -> class.
+STOP_RULES: dict[str, type[StoppingRule]] = {"StopWhenMeanReturn": StopWhenMeanReturn}
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=,+-]+")
 
@@ -169,6 +184,9 @@ class RunSpec:
     """The budget in environment steps."""
     max_steps: int | None = None
     """Optionally cuts episodes longer than this."""
+    stop: StoppingRule | None = None
+    """A stopping rule that may end the run before its budget (one of :data:`STOP_RULES`, e.g.
+    ``StopWhenMeanReturn(last=100, at_least=0.9)``), or None; part of what identifies the run."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.agent, AgentSpec):
@@ -184,6 +202,7 @@ class RunSpec:
         object.__setattr__(self, "episodes", episodes)
         object.__setattr__(self, "total_steps", total_steps)
         object.__setattr__(self, "max_steps", max_steps)
+        object.__setattr__(self, "stop", _storable(self.stop))
 
     @property
     def agent_seed(self) -> int:
@@ -203,6 +222,7 @@ class RunSpec:
             "episodes": self.episodes,
             "total_steps": self.total_steps,
             "max_steps": self.max_steps,
+            "stop": None if self.stop is None else rule_to_dict(self.stop),
         }
 
     @classmethod
@@ -218,9 +238,57 @@ class RunSpec:
                 episodes=d["episodes"],
                 total_steps=d["total_steps"],
                 max_steps=d["max_steps"],
+                stop=d.get("stop"),  # None in folders written before runs could stop early
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"not a run spec (as written by RunSpec.to_dict): missing or wrong {exc}.") from None
+
+
+# ---------------------------------------------------------------------- stopping rules as JSON
+def _storable(stop: Any) -> StoppingRule | None:
+    """``stop`` checked to be None or one of :data:`STOP_RULES` (a dict is read with :func:`rule_from_dict`)."""
+    if stop is None or type(stop) in STOP_RULES.values():
+        return stop
+    if isinstance(stop, Mapping):
+        return rule_from_dict(stop)
+    raise ConfigError(
+        f"stop must be None or a stopping rule that can be saved with the run ({', '.join(STOP_RULES)}), e.g. "
+        f"StopWhenMeanReturn(last=100, at_least=0.9); got {stop!r}. A rule is part of what identifies a run, so "
+        "it must be stored in config.json; for your own callback use ps_graph.train(..., callback=...) instead."
+    )
+
+
+def rule_to_dict(rule: StoppingRule) -> dict[str, Any]:
+    """A provided stopping rule as JSON data: ``{"rule": name, **its fields}``.
+
+    >>> rule_to_dict(StopWhenMeanReturn(last=10, at_least=0.5))
+    {'rule': 'StopWhenMeanReturn', 'last': 10, 'at_least': 0.5}
+    >>> rule_from_dict(rule_to_dict(StopWhenMeanReturn(last=10, at_least=0.5)))
+    StopWhenMeanReturn(last=10, at_least=0.5)
+    >>> rule_to_dict(lambda episode, agent: None)
+    Traceback (most recent call last):
+    ...
+    ps_graph.errors.ConfigError: stop must be None or a stopping rule that can be saved with the run ...
+    """
+    checked = _storable(rule)
+    if checked is None:
+        raise ConfigError("rule must be a stopping rule such as StopWhenMeanReturn(last=100, at_least=0.9); got None.")
+    return {"rule": type(checked).__name__, **dataclasses.asdict(checked)}  # type: ignore[call-overload]
+
+
+def rule_from_dict(data: Mapping[str, Any]) -> StoppingRule:
+    """The rule :func:`rule_to_dict` wrote; anything else raises ConfigError."""
+    fields = dict(data) if isinstance(data, Mapping) else {}
+    cls = STOP_RULES.get(fields.pop("rule", None))
+    if cls is None:
+        raise ConfigError(
+            f"not a stopping rule (as written by rule_to_dict): {data!r}; expected {{'rule': one of "
+            f"{', '.join(STOP_RULES)}, and its fields}}."
+        )
+    try:
+        return cls(**fields)
+    except TypeError as exc:
+        raise ConfigError(f"not a {cls.__name__} (as written by rule_to_dict): {data!r} ({exc}).") from None
 
 
 # ---------------------------------------------------------------------- seeds and expansion
@@ -274,12 +342,14 @@ def expand(
     episodes: int | None = None,
     total_steps: int | None = None,
     max_steps: int | None = None,
+    stop: StoppingRule | None = None,
 ) -> list[RunSpec]:
     """Agents x environments x runs as :class:`RunSpec` values, run-major.
 
     ``agents``: kind names or :class:`AgentSpec` values (or one of them); ``envs``: gymnasium
     ids or :class:`EnvSpec` values. Run ``i`` of every agent on every env uses seed
-    ``derive_seeds(seed, runs)[i]``. The list is ordered run by run, so the first finished
+    ``derive_seeds(seed, runs)[i]``; every run holds the stopping rule ``stop`` (or None).
+    The list is ordered run by run, so the first finished
     runs already cover every agent and environment.
 
     >>> specs = expand(["ps", "q"], "FrozenLake-v1", runs=2, episodes=10)
@@ -295,11 +365,12 @@ def expand(
     for a in agent_specs:
         agent_kind(a.kind)
     episodes, total_steps, max_steps = check_budget(episodes, total_steps, max_steps)
+    stop = _storable(stop)
     seeds = derive_seeds(seed, runs)
     if len(set(seeds)) != len(seeds):  # 32-bit seeds: a clash is ~1e-7 likely for 30 runs
         raise ConfigError(f"root seed {seed} derives one run seed twice for {runs} runs; choose another root seed.")
     return [
-        RunSpec(a, e, run=i, seed=s, episodes=episodes, total_steps=total_steps, max_steps=max_steps)
+        RunSpec(a, e, run=i, seed=s, episodes=episodes, total_steps=total_steps, max_steps=max_steps, stop=stop)
         for i, s in enumerate(seeds)
         for e in env_specs
         for a in agent_specs

@@ -3,7 +3,8 @@
 Layout (see :mod:`ps_graph.experiments`)::
 
     OUT/runs/<agent>/<env>/seed-<seed>/episodes.csv   per-episode rows of one run
-    OUT/runs/<agent>/<env>/seed-<seed>/config.json    spec, agent config, versions, wall time; written last
+    OUT/runs/<agent>/<env>/seed-<seed>/config.json    spec, agent config, versions, wall time, why it
+                                                      stopped early (or null); written last
     OUT/episodes.csv                                  every finished run's rows, rebuilt at the end
 
 A run is finished when its ``config.json`` parses, holds a run spec, and records the
@@ -102,6 +103,7 @@ def save_run(out, spec: RunSpec, result: TrainResult) -> Path:
         "episodes": result.episodes,
         "steps": result.steps,
         "wall_time": float(result.wall_time),
+        "stopped": result.stopped,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": _versions(),
         "episodes_csv_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
@@ -141,8 +143,9 @@ def read_config(folder: Path) -> tuple[RunSpec, dict[str, Any]]:
 def read_run(folder) -> tuple[RunSpec, TrainResult]:
     """A finished run's spec and :class:`~ps_graph.TrainResult` (read from CSV and JSON, no pickle).
 
-    ``info`` holds ``agent``, ``env``, ``run``, ``seed``, ``folder``, ``config`` (the parsed
-    config.json) and ``episode_wall_time``. Raises :class:`~ps_graph.errors.IncompleteRunError`
+    ``info`` holds ``stopped`` (why a stopping rule ended the run early, or None: its
+    :attr:`~ps_graph.TrainResult.stopped`), ``agent``, ``env``, ``run``, ``seed``, ``folder``,
+    ``config`` (the parsed config.json) and ``episode_wall_time``. Raises :class:`~ps_graph.errors.IncompleteRunError`
     (or its child :class:`~ps_graph.errors.DamagedRunError`) if the folder does not hold a finished run.
     """
     folder = Path(folder)
@@ -161,6 +164,7 @@ def read_run(folder) -> tuple[RunSpec, TrainResult]:
             f"{folder / EPISODES_CSV} has {len(rows)} rows, config.json says {config.get('episodes')}"
         )
     info = {
+        "stopped": config.get("stopped"),
         "agent": spec.agent.name,
         "env": spec.env.name,
         "run": spec.run,
@@ -276,7 +280,7 @@ def _settings(spec: RunSpec) -> dict[str, Any]:
         f"agent {spec.agent.name!r}": d["agent"],
         f"environment {spec.env.name!r}": d["env"],
         f"run {spec.run} of {spec.agent.name!r} on {spec.env.name!r}": {
-            k: d[k] for k in ("seed", "episodes", "total_steps", "max_steps")
+            k: d[k] for k in ("seed", "episodes", "total_steps", "max_steps", "stop")
         },
     }
 
@@ -301,7 +305,7 @@ def check_settings(out, specs) -> None:
     A results folder keeps one setting of each name: the same agent name with other
     hyperparameters, an environment with kwargs it has not run with (unless named apart:
     the default names differ with the kwargs, so those folders would never meet), another
-    root seed (run ``i`` would be there twice) or another budget raise
+    root seed (run ``i`` would be there twice), another budget or another stopping rule raise
     :class:`~ps_graph.errors.ConfigError` naming the first conflict. New agents, new
     environments and more runs are fine; runs are never overwritten or mixed.
     """

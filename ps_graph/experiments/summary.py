@@ -21,7 +21,16 @@ from ..inspection.plots import mean_and_ci, moving_average
 from ..training import TrainResult
 from .robust import RESAMPLES, generator, iqm_interval
 
-__all__ = ["SummaryRow", "plot_comparison", "summarize", "write_summary_csv"]
+__all__ = [
+    "SummaryRow",
+    "check_results",
+    "final_scores",
+    "held",
+    "plot_comparison",
+    "summarize",
+    "write_rows_csv",
+    "write_summary_csv",
+]
 
 METRICS = ("return", "success")
 
@@ -49,6 +58,13 @@ class SummaryRow:
     iqm, iqm_low, iqm_high : interquartile mean over runs of the same per-run final scores as
         ``final_mean`` and its 95 % percentile bootstrap interval over runs
         (:func:`ps_graph.experiments.robust.iqm_interval`; None in rows built without them)
+    stopped : number of runs a stopping rule ended before their budget (None in rows built
+        without it)
+
+    Runs of different lengths (a stopping rule, or a ``total_steps`` budget): "the last
+    ``last`` episodes" are each run's own last episodes, whichever episode numbers those are
+    (for a stopped run, the episodes that met the rule), and the AUC is the mean over the
+    episodes each run ran.
     """
 
     agent: str
@@ -67,6 +83,7 @@ class SummaryRow:
     iqm: float | None = None
     iqm_low: float | None = None
     iqm_high: float | None = None
+    stopped: int | None = None
 
 
 def _episodes_to(values: np.ndarray, threshold: float, window: int) -> float:
@@ -76,6 +93,44 @@ def _episodes_to(values: np.ndarray, threshold: float, window: int) -> float:
     means = moving_average(values, window)[window - 1 :]
     hits = np.flatnonzero(means >= threshold)
     return float(hits[0] + window) if len(hits) else math.inf
+
+
+def check_results(results) -> dict[tuple[str, str], list[TrainResult]]:
+    """``results`` (``{(agent, env): [TrainResult, ...]}``) checked: a ConfigError unless every key
+    is a pair and every value a non-empty list of runs with at least one episode each."""
+    if not isinstance(results, Mapping):
+        raise ConfigError(
+            f"results must be a dict {{(agent, env): [TrainResult, ...]}} as compare() returns; "
+            f"got {type(results).__name__}."
+        )
+    checked = {}
+    for key, runs in results.items():
+        if not (isinstance(key, tuple) and len(key) == 2):
+            raise ConfigError(f"results keys must be (agent, env) pairs; got {key!r}.")
+        runs = list(runs)
+        if not runs or not all(isinstance(r, TrainResult) and r.episodes for r in runs):
+            raise ConfigError(f"results[{key!r}] must be a non-empty list of TrainResults with at least one episode.")
+        checked[key] = runs
+    return checked
+
+
+def _curve(run: TrainResult, metric: str) -> np.ndarray:
+    return run.returns if metric == "return" else (run.returns > 0).astype(float)
+
+
+def final_scores(runs: Sequence[TrainResult], last: int, metric: str = "return", key=None) -> np.ndarray:
+    """Each run's final score: its mean ``metric`` over its own last ``last`` episodes (all of
+    them when it has fewer); a ConfigError if one is NaN or infinite.
+
+    >>> def run(r): return TrainResult(np.array(r, float), np.ones(len(r), int), np.ones(len(r), bool))
+    >>> final_scores([run([0, 1, 1]), run([3])], last=2).tolist()
+    [1.0, 3.0]
+    """
+    finals = np.array([_curve(r, metric)[-last:].mean() for r in runs])
+    if not np.isfinite(finals).all():
+        where = f"results[{key!r}] has runs" if key is not None else "some runs have"
+        raise ConfigError(f"{where} whose final {metric} is NaN or infinite; drop or fix those runs first.")
+    return finals
 
 
 def summarize(
@@ -114,24 +169,10 @@ def summarize(
         threshold = check_real("threshold", threshold, hint="None skips episodes-to-threshold.")
     rng = generator(seed)
     resamples = check_int("resamples", resamples, 1)
-    if not isinstance(results, Mapping):
-        raise ConfigError(
-            f"results must be a dict {{(agent, env): [TrainResult, ...]}} as compare() returns; "
-            f"got {type(results).__name__}."
-        )
     rows = []
-    for key, runs in results.items():
-        if not (isinstance(key, tuple) and len(key) == 2):
-            raise ConfigError(f"results keys must be (agent, env) pairs; got {key!r}.")
-        runs = list(runs)
-        if not runs or not all(isinstance(r, TrainResult) and r.episodes for r in runs):
-            raise ConfigError(f"results[{key!r}] must be a non-empty list of TrainResults with at least one episode.")
-        curves = [r.returns if metric == "return" else (r.returns > 0).astype(float) for r in runs]
-        finals = np.array([c[-last:].mean() for c in curves])
-        if not np.isfinite(finals).all():
-            raise ConfigError(
-                f"results[{key!r}] has runs whose final {metric} is NaN or infinite; drop or fix those runs first."
-            )
+    for key, runs in check_results(results).items():
+        curves = [_curve(r, metric) for r in runs]
+        finals = final_scores(runs, last, metric, key)
         final, final_ci = mean_and_ci(finals)
         iqm = iqm_interval([finals], seed=rng, resamples=resamples)
         auc, auc_ci = mean_and_ci(np.array([c.mean() for c in curves]))
@@ -157,22 +198,59 @@ def summarize(
                 to,
                 reached,
                 *iqm,
+                sum(r.stopped is not None for r in runs),
             )
         )
     return rows
 
 
-def write_summary_csv(path: str | os.PathLike, rows: Sequence[SummaryRow]) -> Path:
-    """Write :func:`summarize` rows as CSV (one column per :class:`SummaryRow` field; None is empty), atomically."""
-    names = [f.name for f in dataclasses.fields(SummaryRow)]
+def write_rows_csv(path: str | os.PathLike, rows: Sequence, cls: type, source: str) -> Path:
+    """Write dataclass ``rows`` of type ``cls`` as CSV (one column per field; None is empty),
+    atomically; ``source`` names the function that makes them, for the error."""
+    names = [f.name for f in dataclasses.fields(cls)]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(names)
     for row in rows:
-        if not isinstance(row, SummaryRow):
-            raise ConfigError(f"rows must be SummaryRows from summarize(); got {type(row).__name__}.")
-        writer.writerow(["" if v is None else v for v in dataclasses.astuple(row)])
+        if not isinstance(row, cls):
+            raise ConfigError(f"rows must be {cls.__name__}s from {source}(); got {type(row).__name__}.")
+        writer.writerow(["" if v is None else v for v in (getattr(row, name) for name in names)])
     return atomic_write_text(path, buf.getvalue())
+
+
+def write_summary_csv(path: str | os.PathLike, rows: Sequence[SummaryRow]) -> Path:
+    """Write :func:`summarize` rows as CSV (one column per :class:`SummaryRow` field; None is empty), atomically."""
+    return write_rows_csv(path, rows, SummaryRow, "summarize")
+
+
+def _rule_window(run: TrainResult) -> int:
+    """The ``last`` of the stopping rule recorded with a run read back from a results folder (1 if none)."""
+    stop = ((run.info.get("config") or {}).get("spec") or {}).get("stop") or {}
+    return int(stop.get("last", 1))
+
+
+def held(run: TrainResult, episodes: int) -> TrainResult:
+    """A run that a stopping rule ended early, drawn to ``episodes`` episodes: after its last
+    episode it holds the mean return and length of the episodes that met the rule (its last
+    N, N the rule's ``last`` as recorded in the run's config.json; its last episode when not
+    recorded). Runs that used their whole budget, or are long enough, are returned as they are.
+
+    >>> short = TrainResult(np.array([0.0, 1.0]), np.array([4, 2]), np.array([False, True]), info={"stopped": "met"})
+    >>> held(short, 4).returns.tolist(), held(short, 4).lengths.tolist()
+    ([0.0, 1.0, 1.0, 1.0], [4, 2, 2, 2])
+    """
+    extra = episodes - run.episodes
+    if run.stopped is None or extra <= 0:
+        return run
+    n = _rule_window(run)
+    level, length = float(run.returns[-n:].mean()), max(1, round(float(run.lengths[-n:].mean())))
+    return TrainResult(
+        np.concatenate([run.returns, np.full(extra, level)]),
+        np.concatenate([run.lengths, np.full(extra, length, dtype=run.lengths.dtype)]),
+        np.concatenate([run.terminated, np.zeros(extra, dtype=bool)]),
+        run.wall_time,
+        info=run.info,
+    )
 
 
 def plot_comparison(
@@ -185,7 +263,10 @@ def plot_comparison(
     """One learning-curve figure per environment (every agent on it), via
     :func:`ps_graph.inspection.plots.plot_learning_curves`: ``{env name: Figure}``.
 
-    Nothing is shown or written; save with ``ps_graph.files.save_figure(fig, path)``.
+    Nothing is shown or written; save with ``ps_graph.files.save_figure(fig, path)``. Curves
+    are drawn as long as the shortest run; a run a stopping rule ended early is first
+    extended to its agent's longest run with :func:`held` (holding the level that stopped it),
+    so one early stop does not cut every curve short.
 
     >>> run = TrainResult(np.array([0.0, 1.0]), np.array([3, 2]), np.array([True, True]))
     >>> figures = plot_comparison({("ps", "A"): [run], ("q", "A"): [run], ("ps", "B"): [run]})
@@ -196,7 +277,8 @@ def plot_comparison(
 
     by_env: dict[str, dict[str, Sequence[TrainResult]]] = {}
     for (agent, env), runs in results.items():
-        by_env.setdefault(env, {})[agent] = runs
+        longest = max((r.episodes for r in runs), default=0)
+        by_env.setdefault(env, {})[agent] = [held(r, longest) for r in runs]
     return {
         env: plot_learning_curves(agents, window=window, panels=panels, title=env, x=x)
         for env, agents in by_env.items()

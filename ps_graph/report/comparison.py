@@ -101,11 +101,12 @@ def report_comparison(
     episodes: int | None = None,
     total_steps: int | None = None,
     max_steps: int | None = None,
+    stop: Any = None,
     ecm: bool = True,
     **options: Any,
 ) -> Path:
     """:func:`write_report` for a :func:`~ps_graph.experiments.compare` call, given its
-    ``agents``, ``envs``, root ``seed`` and budget: adds the :func:`exact_optimum` of each
+    ``agents``, ``envs``, root ``seed``, budget and stopping rule ``stop``: adds the :func:`exact_optimum` of each
     environment (under ``max_steps``) and, with ``ecm``, the ECM of run 0 of the first PS
     agent (a kind saved in the PS agent file format, see :func:`draws_ecm`: ``ps`` or
     ``ps-fast``) on the first environment, re-trained here with :func:`rerun` and checked
@@ -123,7 +124,9 @@ def report_comparison(
     """
     from ..experiments import expand
 
-    runs = expand(agents, envs, runs=1, seed=seed, episodes=episodes, total_steps=total_steps, max_steps=max_steps)
+    runs = expand(
+        agents, envs, runs=1, seed=seed, episodes=episodes, total_steps=total_steps, max_steps=max_steps, stop=stop
+    )
     agent_specs = list({s.agent.name: s.agent for s in runs}.values())
     env_specs = list({s.env.name: s.env for s in runs}.values())
     optimum = {}

@@ -24,12 +24,26 @@ from typing import Any
 
 from ..errors import ConfigError
 from .optimum import Optimum
-from .sections import Curve, EcmSection, SummarySection, curves_section, ecm_section, optimum_section, summary_section
+from .sections import (
+    AggregateSection,
+    Curve,
+    EcmSection,
+    ProfileSection,
+    SummarySection,
+    aggregate_section,
+    curves_section,
+    ecm_section,
+    optimum_section,
+    profile_section,
+    summary_section,
+)
 
-__all__ = ["REPORT_HTML", "SUMMARY_CSV", "Page", "render_page", "write_report"]
+__all__ = ["AGGREGATE_CSV", "PROFILE_PNG", "REPORT_HTML", "SUMMARY_CSV", "Page", "render_page", "write_report"]
 
 REPORT_HTML = "report.html"
 SUMMARY_CSV = "summary.csv"
+AGGREGATE_CSV = "aggregate.csv"
+PROFILE_PNG = "profile.png"
 TEMPLATE = "report.html.j2"
 
 
@@ -41,6 +55,8 @@ class Page:
     notes: Sequence[str] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)
     summary: SummarySection | None = None
+    aggregate: AggregateSection | None = None
+    profile: ProfileSection | None = None
     optimum: list[tuple[str, str]] = field(default_factory=list)
     curves: list[Curve] = field(default_factory=list)
     window: int = 10
@@ -105,6 +121,25 @@ def _make_folder(out: Path) -> Path:
     return out
 
 
+def _robust(
+    results: Mapping, out: Path, *, last: int, metric: str
+) -> tuple[AggregateSection | None, ProfileSection | None]:
+    """The aggregate over environments (more than one environment; also written as
+    ``aggregate.csv``) and the performance profile (every agent has at least 2 runs in all)."""
+    from ..experiments import aggregate, write_aggregate_csv
+
+    across = None
+    if len({env for _, env in results}) > 1:
+        rows = aggregate(results, last, metric=metric)
+        write_aggregate_csv(out / AGGREGATE_CSV, rows)
+        across = aggregate_section(rows)
+    runs: dict[str, int] = {}
+    for (agent, _), found in results.items():
+        runs[agent] = runs.get(agent, 0) + len(found)
+    profile = profile_section(results, out / PROFILE_PNG, last=last, metric=metric) if min(runs.values()) >= 2 else None
+    return across, profile
+
+
 def write_report(
     results: Mapping,
     out: str | os.PathLike,
@@ -127,8 +162,11 @@ def write_report(
     Parameters
     ----------
     results : ``{(agent, env): [TrainResult, ...]}`` as ``compare`` or ``load_results`` return.
-    out : folder (created if missing); ``report.html``, ``summary.csv``, ``curves-<env>.png``
-        and, with a PS ``ecm_source``, ``ps_agent.json`` are written there, each atomically.
+    out : folder (created if missing); ``report.html``, ``summary.csv``, ``curves-<env>.png``,
+        with more than one environment ``aggregate.csv`` (:func:`~ps_graph.experiments.aggregate`),
+        with at least 2 runs of every agent ``profile.png`` (the performance profile,
+        :func:`~ps_graph.experiments.plot_performance_profile`), and, with a PS ``ecm_source``,
+        ``ps_agent.json`` are written there, each atomically.
     ecm_source : a trained PSAgent or TwoLayerPS (or an ECM) to show as the interactive ECM
         view; an agent the PS file format holds is also saved as ``ps_agent.json`` (:func:`ps_graph.save`).
     ecm_caption : text under the ECM heading (say which agent and run it is).
@@ -153,6 +191,9 @@ def write_report(
     out, optimum = _check(results, out, texts, optimum)
     rows = summarize(results, last=last, threshold=threshold, window=window, metric=metric)
     written = [write_summary_csv(_make_folder(out) / SUMMARY_CSV, rows)]
+    across, profile = _robust(results, out, last=last, metric=metric)
+    written += [out / AGGREGATE_CSV] if across is not None else []
+    written += [profile.path] if profile is not None else []
     curves = curves_section(results, out, window=window, optimum=optimum)
     written += [curve.path for curve in curves]
     ecm = None
@@ -164,6 +205,8 @@ def write_report(
         notes=[notes] if isinstance(notes, str) else list(notes),
         settings=settings or {},
         summary=summary_section(rows, optimum),
+        aggregate=across,
+        profile=profile,
         optimum=optimum_section(optimum),
         curves=curves,
         window=window,

@@ -20,10 +20,14 @@ from typing import Any
 
 from ..errors import ConfigError
 from .optimum import Optimum
-from .table import NUMERIC_FROM, summary_table
+from .table import NUMERIC_FROM, aggregate_table, summary_table
 
 __all__ = [
     "AGENT_JSON",
+    "AggregateSection",
+    "ProfileSection",
+    "aggregate_section",
+    "profile_section",
     "MAX_ECM_PERCEPTS",
     "Curve",
     "EcmSection",
@@ -110,6 +114,68 @@ def optimum_section(optimum: Mapping[str, Optimum]) -> list[tuple[str, str]]:
     return [(env, best.describe()) for env, best in optimum.items()]
 
 
+# ---------------------------------------------------------------------- across environments
+@dataclass(frozen=True)
+class AggregateSection:
+    """The per-agent aggregate over environments (:func:`~ps_graph.experiments.aggregate`) and how to read it."""
+
+    header: list[str]
+    rows: list[list[str]]
+    explain: str
+    numeric_from: int = NUMERIC_FROM
+
+
+def aggregate_section(rows: Sequence) -> AggregateSection:
+    """The table of :func:`~ps_graph.experiments.aggregate` ``rows`` (at least one) and the
+    normalization it used, in words.
+
+    >>> from ps_graph.experiments import AggregateRow
+    >>> section = aggregate_section([AggregateRow("ps", 2, 6, "return", 10, 0.5, 0.6, 0.25, 0.75)])
+    >>> section.rows[0][-1], "min-max" in section.explain
+    ('0.600 [0.250, 0.750]', True)
+    """
+    from ..experiments.aggregate import NORMALIZATION
+
+    header, body = aggregate_table(rows)
+    explain = (
+        f"Each agent over all {rows[0].envs} environments: {NORMALIZATION}. Then the mean and the interquartile "
+        "mean over all the agent's runs, the IQM with a 95 % stratified bootstrap interval (the runs of each "
+        "environment resampled apart; Agarwal et al., NeurIPS 2021). The scale is relative to the agents "
+        "compared here."
+    )
+    return AggregateSection(header, body, explain, numeric_from=1)  # environments, runs and scores
+
+
+@dataclass(frozen=True)
+class ProfileSection:
+    """The performance profile: the PNG written, its bytes in base64, and how to read it."""
+
+    path: Path
+    png_base64: str
+    explain: str
+
+
+def _png(fig: Any, path: Path) -> tuple[Path, str]:
+    """Save ``fig`` as the PNG ``path``; the path and its bytes in base64, to embed."""
+    from ..files import save_figure
+
+    saved = save_figure(fig, path, dpi=110)
+    return saved, base64.b64encode(saved.read_bytes()).decode("ascii")
+
+
+def profile_section(results: Mapping, path: Path, *, last: int, metric: str) -> ProfileSection:
+    """Draw :func:`~ps_graph.experiments.plot_performance_profile` into ``path`` and return it, ready to embed."""
+    from ..experiments.aggregate import NORMALIZATION, plot_performance_profile
+
+    fig = plot_performance_profile(results, last, metric=metric)
+    explain = (
+        f"Performance profile: for each tau, the fraction of an agent's runs (all environments pooled) whose "
+        f"score is above tau, with its 95 % stratified bootstrap band; a curve above another is better "
+        f"everywhere. Scores: {NORMALIZATION}."
+    )
+    return ProfileSection(*_png(fig, path), explain)
+
+
 # ---------------------------------------------------------------------- learning curves
 @dataclass(frozen=True)
 class Curve:
@@ -125,7 +191,6 @@ def curves_section(results: Mapping, out: Path, *, window: int, optimum: Mapping
     comparable exact optimum as a dashed line) and return them, ready to embed."""
     from ..experiments import plot_comparison
     from ..experiments.specs import slug
-    from ..files import save_figure
 
     curves = []
     for env, fig in plot_comparison(results, window=window).items():
@@ -134,8 +199,7 @@ def curves_section(results: Mapping, out: Path, *, window: int, optimum: Mapping
             ax = fig.axes[0]
             ax.axhline(best.value, color="black", linestyle="--", linewidth=1, label="exact optimum")
             ax.legend(loc="best")
-        path = save_figure(fig, out / f"curves-{slug(env)}.png", dpi=110)
-        curves.append(Curve(env, path, base64.b64encode(path.read_bytes()).decode("ascii")))
+        curves.append(Curve(env, *_png(fig, out / f"curves-{slug(env)}.png")))
     return curves
 
 

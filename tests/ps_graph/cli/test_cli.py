@@ -193,10 +193,10 @@ def _subparsers():
 
 
 def test_the_commands_are_demo_compare_train_inspect_envs():
-    assert sorted(_subparsers()) == ["compare", "demo", "envs", "inspect", "train"]
+    assert sorted(_subparsers()) == ["compare", "demo", "envs", "inspect", "train", "tune"]
 
 
-@pytest.mark.parametrize("command", ["demo", "compare", "train", "inspect", "envs"])
+@pytest.mark.parametrize("command", ["demo", "compare", "tune", "train", "inspect", "envs"])
 def test_help_of_every_subcommand_documents_every_option(command, capsys):
     with pytest.raises(SystemExit) as stop:
         main([command, "--help"])
@@ -373,6 +373,7 @@ def test_compare_writes_results_and_report_and_resumes(tmp_path, capsys):
         "report.html",
         "summary.csv",
         f"curves-{LAKE_NAME}.png",
+        "profile.png",  # 2 runs of every agent: the performance profile
         "ps_agent.json",
     }
     config = json.loads(next((out / "runs" / "ps-fast" / LAKE_NAME).glob("seed-*/config.json")).read_text())

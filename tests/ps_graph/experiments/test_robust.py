@@ -126,7 +126,7 @@ def test_summary_rows_csv_and_report_show_the_iqm(tmp_path):
     assert (q.iqm, q.iqm_low, q.iqm_high) == (1.0, 1.0, 1.0)  # one run: nothing to resample
     with open(write_summary_csv(tmp_path / "summary.csv", [ps, q]), newline="") as f:
         back = list(csv.DictReader(f))
-    assert list(back[0])[-3:] == ["iqm", "iqm_low", "iqm_high"] and float(back[0]["iqm"]) == 3.5
+    assert list(back[0])[-4:] == ["iqm", "iqm_low", "iqm_high", "stopped"] and float(back[0]["iqm"]) == 3.5
     assert float(back[0]["iqm_low"]) == ps.iqm_low and back[1]["iqm_high"] == "1.0"
     text = format_summary([ps, q])
     assert "final IQM [95 % CI]" in text and f"3.500 [{ps.iqm_low:.3f}, {ps.iqm_high:.3f}]" in text

@@ -120,7 +120,8 @@ def test_the_page_embeds_the_saved_png_files(report):
     out, _, _, text = report
     images = [attrs["src"] for tag, attrs in parse(text).tags if tag == "img"]
     png = (out / "curves-FrozenLake-v1-is_slippery=false.png").read_bytes()
-    assert images == ["data:image/png;base64," + base64.b64encode(png).decode()]
+    profile = (out / "profile.png").read_bytes()
+    assert images == ["data:image/png;base64," + base64.b64encode(data).decode() for data in (png, profile)]
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
 
 
