@@ -85,7 +85,7 @@ h_textbook, returns_textbook = textbook_ps(env, 300, seed=0)
 print("success rate over the last 100 episodes:", returns_textbook[-100:].mean())
 
 # %% [markdown]
-# ## The same agent in `ps_graph`
+# ## The same agent in ps_graph
 #
 # `ps_graph.PSAgent` keeps the ECM as a networkx graph; `ps_graph.TwoLayerPS` is the fast path
 # for two layers (a flat h-table). Both speak `act` / `observe` and run through the one
@@ -193,7 +193,7 @@ print(f"PS greedy:          mean success {success(greedy).mean():.3f}")
 print(f"Q-learning greedy:  mean success {success(batched['Q-learning'].policy()).mean():.3f}")
 
 # %% [markdown]
-# ## A comparison as an experiment: `compare`, `summarize` and the IQM
+# ## A comparison as an experiment: compare, summarize and the IQM
 #
 # `ps_graph.experiments.compare` runs agents (by kind name, with hyperparameters) on
 # environments for many seeds, writes one folder per run (resumable) and returns the

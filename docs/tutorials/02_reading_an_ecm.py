@@ -42,7 +42,7 @@ result = ps_graph.train(agent, env, episodes=400, seed=0, max_steps=99, callback
 print(f"success over the last 100 episodes: {result.success_rate(last=100):.2f}; {timeline}")
 
 # %% [markdown]
-# ## `explain`: the exact decision on one percept
+# ## Explain: the exact decision on one percept
 #
 # `explain(agent, observation)` solves the walk exactly (an absorbing Markov chain whose
 # absorbing states are the actions, through any number of hidden layers) and lists the most
@@ -53,9 +53,10 @@ e = ps_graph.explain(agent, 14)
 print(e)
 
 # %% [markdown]
-# The text names clips by their keys. An agent made with `for_env` also carries the
-# environment's names, `agent.labels` (FrozenLake's cells and LEFT / DOWN / RIGHT / UP),
-# which the explorer below shows:
+# The text names clips by the environment's names: an agent made with `for_env` carries
+# `agent.labels` (FrozenLake's cells and LEFT / DOWN / RIGHT / UP), which the explanation,
+# the policy summary and the explorer below all use. The data keeps the clip keys, and the
+# labels translate any of them:
 
 # %%
 print(agent.labels.percept(14), {agent.labels.clip(a): round(p, 3) for a, p in e.probabilities.items()})
@@ -67,8 +68,7 @@ print(agent.labels.percept(14), {agent.labels.clip(a): round(p, 3) for a, p in e
 
 # %%
 for row in ps_graph.policy_summary(agent)[:6]:
-    cell, action = agent.labels.clip(row.percept), agent.labels.clip(row.most_likely)
-    print(f"{cell:>12s}: {action:5s}  entropy {row.entropy:.2f}")
+    print(f"{row.label:>12s}: {row.most_likely_label:5s}  entropy {row.entropy:.2f}")
 
 # %% [markdown]
 # ## The graph itself

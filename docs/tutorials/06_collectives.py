@@ -121,7 +121,7 @@ for label, p, spread in zip(labels, policies.mean(axis=0), policies.std(axis=0))
 # $$\varphi = \frac{1}{N}\Bigl|\sum_{i=1}^N v_i\Bigr| \in [0, 1],$$
 #
 # 0 for a disordered swarm (of order $1/\sqrt N \approx 0.2$ for random directions) and 1 for a
-# swarm all marching one way. We let each trained collective march for 300 moves per locust
+# swarm all marching one way (`env.order_parameter()`). We let each trained collective march for 300 moves per locust
 # from random initial conditions, acting with its learned policy (no more learning), and
 # record $\varphi$ after every round of moves; the same for untrained locusts, which keep going
 # with probability 1/2.
@@ -142,7 +142,7 @@ def march(keep_going, rounds=300, seed=0):
         i = env.possible_agents.index(name)
         env.step(int(rng.random() < keep_going[i, observation]))
         if i == WORLD["num_agents"] - 1:
-            phi.append(abs(env.speeds.mean()))
+            phi.append(env.order_parameter())
     return np.array(phi)
 
 

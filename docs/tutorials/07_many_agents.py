@@ -126,7 +126,7 @@ envs.close()
 many.close()
 
 # %% [markdown]
-# ## Many seeds: `compare`
+# ## Many seeds: compare
 #
 # Lockstep needs a batched agent; `compare` runs *any* agent kind (`"ps"`, `"ps-fast"`, `"q"`,
 # `"dqn"`, or your own) on any environments for many seeds. Run $i$ of every agent uses the same

@@ -92,6 +92,16 @@ class Locusts(AECEnv):
         near[i] = False
         return int(self.speeds[i] * self.speeds[near].sum())
 
+    def order_parameter(self) -> float:
+        """The alignment of the swarm, ``phi = |sum of the speeds| / N`` in [0, 1]: 1 when every
+        locust moves the same way, about ``1 / sqrt(N)`` for random directions.
+
+        >>> env = Locusts(num_agents=4); env.reset(seed=0); env.speeds[:] = [1, 1, 1, -1]
+        >>> env.order_parameter()
+        0.5
+        """
+        return float(abs(self.speeds.mean()))
+
     def observe(self, agent: str) -> np.int64:
         return np.int64(min(2, max(-2, self.flow(self._index[agent]))) + 2)
 

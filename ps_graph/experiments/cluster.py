@@ -19,7 +19,7 @@ from typing import Any
 from ..checks import check_real, printable, show
 from ..errors import ConfigError
 
-__all__ = ["CONNECT_TIMEOUT", "SCHEMES", "check_scheduler", "connect", "dask_runs"]
+__all__ = ["CONNECT_TIMEOUT", "SCHEMES", "check_scheduler", "connect", "dask_runs", "local_cluster"]
 
 logger = logging.getLogger("ps_graph.experiments")
 
@@ -102,6 +102,32 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT):
         ) from None
 
 
+def local_cluster(make: Callable, workers: int):
+    """``make(...)``, a temporary local Dask cluster of ``workers`` one-thread worker processes, or a
+    ConfigError that names the usual cause when it does not start: a script without a
+    ``__main__`` guard (the spawned workers import it again).
+
+    >>> def broken(**kwargs): raise RuntimeError("Nanny failed to start.")
+    >>> local_cluster(broken, 2)
+    Traceback (most recent call last):
+    ps_graph.errors.ConfigError: could not start a local Dask cluster of 2 worker processes ... "__main__"...
+    >>> try:
+    ...     local_cluster(broken, 2)
+    ... except Exception as err:
+    ...     print("Nanny failed to start" in str(err))
+    True
+    """
+    try:
+        return make(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    except Exception as exc:  # distributed raises RuntimeError / TimeoutError with little to go on
+        raise ConfigError(
+            f"could not start a local Dask cluster of {workers} worker processes ({type(exc).__name__}: {exc}). "
+            "Worker processes import the script that started them again: put its code under "
+            '`if __name__ == "__main__":`, or pass a client of your own (scheduler=distributed.Client(...), e.g. '
+            "of LocalCluster(processes=False)), or use backend='loky'."
+        ) from None
+
+
 def dask_runs(
     task: Callable, pending: Sequence, builds: dict[str, Callable], workers: int, scheduler: Any, timeout: float
 ) -> Generator[Any, None, None]:
@@ -120,7 +146,7 @@ def dask_runs(
         if isinstance(scheduler, Client):
             active = scheduler
         elif scheduler is None:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            cluster = local_cluster(LocalCluster, workers)
             logger.info("started a local Dask cluster with %d workers at %s", workers, cluster.scheduler_address)
             active = client = Client(cluster, set_as_default=False)
         else:

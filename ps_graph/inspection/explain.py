@@ -329,7 +329,7 @@ def explain(source: object, percept: object, k: int = 5, max_expansions: int = 1
     start = start_clip(ecm, agent, percept)
     probs, _, _ = _distribution(ecm, start)
     found, truncated = _top_walks(ecm, start, k, max_expansions)
-    labels = clip_labels(ecm, {c for path, _ in found for c in path} | set(probs) | {start})
+    labels = clip_labels(ecm, {c for path, _ in found for c in path} | set(probs) | {start}, agent)
     return _explanation(
         ecm, agent, probs, percept=start, excited=(start,), paths=tuple(found), labels=labels, truncated=truncated, k=k
     )
@@ -435,17 +435,18 @@ def policy_summary(source: object) -> list[PerceptPolicy]:
     {'percept': '["percept",0]', 'label': '0', 'most_likely': '0', 'p[0]': 0.5, 'p[1]': 0.5}
     """
     ecm, agent = ecm_of(source)
-    action_labels = clip_labels(ecm, ecm.clips("action"))
+    action_labels = clip_labels(ecm, ecm.clips("action"), agent)
     if is_factorized(agent):
         clips = [
             c for c in ecm.clips() if ecm.kind(c) != "action" and not action_labels.keys().isdisjoint(ecm.out_h(c))
         ]
     else:
         clips = ecm.clips("percept")
+    names = clip_labels(ecm, clips, None if is_factorized(agent) else agent)
     rows = []
     for clip in clips:
         probs, most_likely, entropy = _distribution(ecm, clip)
-        rows.append(PerceptPolicy(clip, ecm.label(clip), probs, entropy, most_likely, ecm.visits(clip), action_labels))
+        rows.append(PerceptPolicy(clip, names[clip], probs, entropy, most_likely, ecm.visits(clip), action_labels))
     return rows
 
 

@@ -43,15 +43,20 @@ def ecm_of(source: object) -> tuple[ECM, object | None]:
     )
 
 
-def clip_labels(ecm: ECM, clips: Iterable[Hashable]) -> dict[Hashable, str]:
-    """Clip -> the text that shows it: its ``label`` attribute, else ``str(clip)``
-    (:meth:`ps_graph.ECM.label`), in the order given.
+def clip_labels(ecm: ECM, clips: Iterable[Hashable], agent: object | None = None) -> dict[Hashable, str]:
+    """Clip -> the text that shows it, in the order given: with an agent that carries
+    :class:`~ps_graph.labels.Labels` (``agent.labels``, set by ``for_env``), what they call
+    it ("row 3, col 2", "DOWN"); else its ``label`` attribute, else ``str(clip)``
+    (:meth:`ps_graph.ECM.label`).
 
     >>> from ps_graph import ECM
     >>> ecm = ECM(); ecm.add_percept("s", label="start"); ecm.add_action("a")
     >>> clip_labels(ecm, ecm.clips())
     {'s': 'start', 'a': 'a'}
     """
+    named = getattr(agent, "labels", None)
+    if named is not None and callable(getattr(named, "clip", None)):
+        return {clip: named.clip(clip, ecm) for clip in clips}
     return {clip: ecm.label(clip) for clip in clips}
 
 

@@ -49,6 +49,15 @@ def test_a_tie_is_rewarded_one_half():
     assert env.rewards["locust_0"] == 0.5
 
 
+def test_the_order_parameter_is_the_alignment_of_the_speeds():
+    env = Locusts(num_agents=5)
+    env.reset(seed=1)
+    env.speeds[:] = [1, 1, 1, 1, 1]
+    assert env.order_parameter() == 1.0
+    env.speeds[:] = [1, -1, 1, -1, -1]
+    assert env.order_parameter() == pytest.approx(0.2)  # |1 - 1 + 1 - 1 - 1| / 5
+
+
 def test_trials_end_truncated_after_steps_per_trial_moves_each():
     env = Locusts(num_agents=3, world_size=30, steps_per_trial=2)
     env.reset(seed=1)

@@ -195,7 +195,10 @@ def test_text_uses_labels():
     agent = trained(PSAgent)
     text = explain(agent, 0).to_text()
     assert text == str(explain(agent, 0))
-    assert text.startswith("percept 0\n")
+    assert text.startswith("percept row 0, col 0\n")  # FrozenLake's labels, set by for_env
+    assert "row 0, col 0 -> DOWN" in text
+    row = policy_summary(agent)[0]
+    assert row.label == "row 0, col 0" and row.most_likely_label in {"LEFT", "DOWN", "RIGHT", "UP"}
     assert "('percept'" not in text and "('action'" not in text
     assert "nats" in text and "<- most likely" in text
     assert "start -> right" in str(explain(two_layer(), "s"))
