@@ -38,6 +38,8 @@ lint: $(STAMP)
 
 # The documentation site, offline, into site/ (open site/index.html); --strict: a warning fails the build.
 # The tutorials (docs/tutorials/*.py) are executed as notebooks; docs-fast renders them without running them.
+# NO_MKDOCS_2_WARNING: Material's banner about MkDocs 2 (not a warning of this site) stays out of the log.
+docs docs-fast serve: export NO_MKDOCS_2_WARNING = 1
 docs: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict
 

@@ -304,7 +304,9 @@ def tuning_page(study: Any, *, top: int = 5, window: int | None = None) -> Tunin
     window = None if window is None else check_int("window", window, 1, hint="1 draws the curves unsmoothed.")
     ranked = _ranked(study)
     attrs = study.user_attrs
-    title = f"Tuning {attrs.get('agent', 'an agent')} on {attrs.get('env', 'an environment')}: {study.study_name}"
+    title = f"Tuning {attrs.get('agent', 'an agent')} on {attrs.get('env', 'an environment')}"
+    if not study.study_name.startswith(f"{attrs.get('agent')} on "):  # not tune()'s default name: say it
+        title += f": {study.study_name}"
     common: dict[str, Any] = {
         "title": title,
         "tuned": _tuned(study),

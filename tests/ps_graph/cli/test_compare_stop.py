@@ -7,20 +7,7 @@ import pytest
 from ps_graph.cli import main
 
 LAKE = ["--env", "FrozenLake-v1", "--set", "env.is_slippery=false"]
-BASE = [
-    "compare",
-    *LAKE,
-    "--agents",
-    "ps-fast,q",
-    "--runs",
-    "2",
-    "--episodes",
-    "10",
-    "--max-steps",
-    "20",
-    "--jobs",
-    "1",
-]
+BASE = ["compare", *LAKE, *"--agents ps-fast,q --runs 2 --episodes 10 --max-steps 20 --jobs 1".split()]
 
 
 @pytest.mark.parametrize(
