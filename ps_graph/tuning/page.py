@@ -338,12 +338,16 @@ def tuning_page(study: Any, *, top: int = 5, window: int | None = None) -> Tunin
 
 @functools.lru_cache(maxsize=1)
 def _environment() -> Any:
-    """The report's jinja2 environment (escaping, strict undefined) over this package's templates."""
+    """The report's jinja2 environment (escaping, strict undefined) over this package's templates,
+    then the report's (its style sheet, ``style.css.j2``)."""
     import jinja2
 
     from ..report.page import _environment as report_environment
 
-    return report_environment().overlay(loader=jinja2.PackageLoader("ps_graph.tuning", "templates"))
+    report = report_environment()
+    return report.overlay(
+        loader=jinja2.ChoiceLoader([jinja2.PackageLoader("ps_graph.tuning", "templates"), report.loader])
+    )
 
 
 def render_tuning_page(page: TuningPage) -> str:

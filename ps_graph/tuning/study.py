@@ -114,6 +114,11 @@ class Tuning:
         return curves, False
 
 
+def _score(curves: Sequence[np.ndarray]) -> float:
+    """The objective (:data:`OBJECTIVE`): the mean return over every episode of every seed."""
+    return float(np.mean(np.concatenate(curves)))
+
+
 def _mean_curve(curves: Sequence[np.ndarray]) -> list[float]:
     """The mean over runs of each episode's return (over the runs that reached that episode)."""
     longest = max((len(c) for c in curves), default=0)
@@ -160,7 +165,7 @@ class Objective:
         trial.set_user_attr("seeds", list(self.tuning.seeds))
         if pruned:
             raise optuna.TrialPruned()
-        return float(np.mean(np.concatenate(curves)))
+        return _score(curves)
 
 
 @dataclass(frozen=True)
@@ -208,7 +213,7 @@ def evaluate(
     """
     tuning = _tuning(env, agent, episodes, seeds, env_kwargs, max_steps, seed)
     curves, _ = tuning.train(dict(params or {}))
-    return Evaluation(float(np.mean(np.concatenate(curves))), _mean_curve(curves), list(tuning.seeds))
+    return Evaluation(_score(curves), _mean_curve(curves), list(tuning.seeds))
 
 
 @dataclass(frozen=True)
@@ -308,12 +313,18 @@ def _work(storage: str | None, heartbeat: int | None, name: str, objective: Obje
             sampler=optuna.samplers.TPESampler(seed=seed_of_sampler),
             pruner=pruner,
         )
-        study.optimize(
-            objective,
-            n_trials=n,
-            callbacks=[optuna.study.MaxTrialsCallback(trials, states=_states(optuna))],
-            show_progress_bar=progress,
-        )
+        _optimize(study, objective, n, trials, progress)
+
+
+def _optimize(study: Any, objective: Objective, n: int, trials: int, progress: bool) -> None:
+    """``n`` more trials of ``study`` here, stopping once ``trials`` are finished (complete or pruned)."""
+    optuna = load_optuna()
+    study.optimize(
+        objective,
+        n_trials=n,
+        callbacks=[optuna.study.MaxTrialsCallback(trials, states=_states(optuna))],
+        show_progress_bar=progress,
+    )
 
 
 def tune(
@@ -382,12 +393,7 @@ def tune(
         left = trials - _finished(study)
         shares = [left // jobs + (w < left % jobs) for w in range(jobs)]
         if jobs == 1 and left > 0:  # in this process, on this storage (memory included)
-            study.optimize(
-                objective,
-                n_trials=left,
-                callbacks=[optuna.study.MaxTrialsCallback(trials, states=_states(optuna))],
-                show_progress_bar=progress,
-            )
+            _optimize(study, objective, left, trials, progress)
         elif left > 0:
             from joblib import Parallel, delayed
 
